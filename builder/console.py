@@ -1,0 +1,43 @@
+"""Where output goes, and the one place a LayerBuilderError becomes a message and an exit code."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from builder.errors import LayerBuilderError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# Tables and results go to stdout; progress, warnings and errors to stderr, so `--json` output
+# stays machine-readable.
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Decorate a CLI command: a LayerBuilderError becomes 'error: ...', a hint, and its exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except LayerBuilderError as exc:
+            report_error(exc)
+            raise typer.Exit(exc.exit_code) from exc
+        except KeyboardInterrupt:
+            err_console.print("[red]interrupted[/red]: nothing partial was left in the output")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def report_error(exc: LayerBuilderError) -> None:
+    err_console.print(f"[bold red]error[/bold red]: {exc.message}", markup=True)
+    if exc.hint:
+        err_console.print(f"  [yellow]hint[/yellow]: {exc.hint}")

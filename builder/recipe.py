@@ -1,0 +1,279 @@
+"""Recipes: the TOML files in recipes/ that describe a layer. Parsed once, at the boundary.
+
+Every error names the file and the dotted key; unknown keys are rejected with a suggestion,
+so a typo never silently turns into a default.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+
+from builder import tomlload
+from builder.errors import RecipeError
+from builder.runtimes import ARCHITECTURES, runtimes
+from builder.suggest import did_you_mean
+
+BYTECODE_MODES = ("pyc", "sourceless", "none")
+BACKENDS = ("local", "docker")
+# Bump when the lock resolution changes meaning: every lock then reads as stale.
+LOCK_FORMAT = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class PackageRules:
+    """Per-package minimize rules. Paths are globs relative to the layer's python/ folder."""
+
+    keep: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class MinimizeConfig:
+    enabled: bool = True
+    strip: bool = True
+    # Drop packages the Lambda runtime already ships (boto3, botocore, ...) unless the recipe
+    # lists them in its own requirements.
+    drop_runtime_provided: bool = True
+    keep: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+    packages: dict[str, PackageRules] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmokeTest:
+    imports: tuple[str, ...] = ()
+    script: str = ""
+    timeout_seconds: int = 600
+
+
+@dataclass(frozen=True, kw_only=True)
+class Recipe:
+    name: str
+    path: Path
+    description: str
+    requirements: tuple[str, ...]
+    runtimes: tuple[str, ...]
+    architectures: tuple[str, ...]
+    license: str
+    headroom_bytes: int
+    bytecode: str
+    backends: tuple[str, ...]
+    minimize: MinimizeConfig
+    smoke: SmokeTest
+
+    @property
+    def requirement_names(self) -> frozenset[str]:
+        return frozenset(_canonical(Requirement(r).name) for r in self.requirements)
+
+    def lock_fingerprint(self) -> str:
+        """What a lock depends on. Changing the smoke test or minimize rules does not stale a lock."""
+        payload = json.dumps({"format": LOCK_FORMAT, "requirements": list(self.requirements)})
+        return "sha256:" + hashlib.sha256(payload.encode()).hexdigest()
+
+    def content_hash(self) -> str:
+        return "sha256:" + hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+    def lock_path(self, target_key: str) -> Path:
+        return self.path.parent / "locks" / self.name / f"{target_key}.txt"
+
+
+def _canonical(name: str) -> str:
+    from packaging.utils import canonicalize_name
+
+    return str(canonicalize_name(name))
+
+
+# ---------------------------------------------------------------- schema checking helpers
+
+
+class _Section:
+    """A TOML table being read, which remembers the keys it was asked for."""
+
+    def __init__(self, path: Path, prefix: str, data: Any) -> None:
+        if not isinstance(data, dict):
+            raise RecipeError(f"{path}: '{prefix}' must be a table")
+        self.path, self.prefix, self.data = path, prefix, data
+
+    def _where(self, key: str) -> str:
+        return f"{self.prefix}.{key}" if self.prefix else key
+
+    def fail(self, key: str, message: str) -> RecipeError:
+        return RecipeError(f"{self.path}: '{self._where(key)}' {message}")
+
+    def check_keys(self, allowed: Iterable[str]) -> None:
+        allowed = list(allowed)
+        for key in self.data:
+            if key not in allowed:
+                raise RecipeError(
+                    f"{self.path}: unknown key '{self._where(key)}'{did_you_mean(key, allowed)}",
+                    hint=f"allowed keys here: {', '.join(allowed)}",
+                )
+
+    def string(self, key: str, default: str | None = None) -> str:
+        value = self.data.get(key, default)
+        if value is None:
+            raise self.fail(key, "is required")
+        if not isinstance(value, str):
+            raise self.fail(key, f"must be a string, not {type(value).__name__}")
+        return value
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.data.get(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(key, "must be true or false")
+        return value
+
+    def integer(self, key: str, default: int, minimum: int = 0) -> int:
+        value = self.data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise self.fail(key, f"must be a whole number >= {minimum}")
+        return value
+
+    def strings(self, key: str, default: Sequence[str] | None = None) -> tuple[str, ...]:
+        value = self.data.get(key, default)
+        if value is None:
+            raise self.fail(key, "is required")
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(key, "must be a list of strings")
+        return tuple(value)
+
+    def choices(self, key: str, allowed: Sequence[str], default: Sequence[str]) -> tuple[str, ...]:
+        values = self.strings(key, default)
+        for value in values:
+            if value not in allowed:
+                raise self.fail(
+                    key,
+                    f"has {value!r}{did_you_mean(value, allowed)}; allowed: {', '.join(allowed)}",
+                )
+        if not values:
+            raise self.fail(key, "must not be empty")
+        return values
+
+    def section(self, key: str) -> _Section:
+        return _Section(self.path, self._where(key), self.data.get(key, {}))
+
+
+# ---------------------------------------------------------------- parsing
+
+_TOP = ("layer", "build", "minimize", "smoke")
+_LAYER = ("description", "requirements", "runtimes", "architectures", "license", "headroom_mb")
+_BUILD = ("bytecode", "backends")
+_MINIMIZE = ("enabled", "strip", "drop_runtime_provided", "keep", "remove", "packages")
+_PACKAGE = ("keep", "remove")
+_SMOKE = ("imports", "script", "timeout_seconds")
+
+
+def parse_recipe(path: Path) -> Recipe:
+    """Read and validate one recipe file. The recipe's name is the file's stem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RecipeError(f"{path}: cannot read recipe: {exc.strerror}") from exc
+    try:
+        data = tomlload.loads(text)
+    except tomlload.TOMLDecodeError as exc:
+        raise RecipeError(f"{path}: not valid TOML: {exc}") from exc
+
+    top = _Section(path, "", data)
+    top.check_keys(_TOP)
+    layer = top.section("layer")
+    layer.check_keys(_LAYER)
+    requirements = layer.strings("requirements")
+    if not requirements:
+        raise layer.fail("requirements", "must list at least one requirement")
+    for requirement in requirements:
+        try:
+            Requirement(requirement)
+        except InvalidRequirement as exc:
+            raise layer.fail("requirements", f"has an invalid requirement {requirement!r}: {exc}") from exc
+
+    build = top.section("build")
+    build.check_keys(_BUILD)
+    bytecode = build.string("bytecode", "pyc")
+    if bytecode not in BYTECODE_MODES:
+        raise build.fail(
+            "bytecode",
+            f"is {bytecode!r}{did_you_mean(bytecode, BYTECODE_MODES)}; allowed: {', '.join(BYTECODE_MODES)}",
+        )
+
+    return Recipe(
+        name=path.stem,
+        path=path.resolve(),
+        description=layer.string("description", ""),
+        requirements=requirements,
+        runtimes=layer.choices("runtimes", list(runtimes()), list(runtimes())),
+        architectures=layer.choices("architectures", ARCHITECTURES, ARCHITECTURES),
+        license=layer.string("license", ""),
+        headroom_bytes=layer.integer("headroom_mb", 0) * 1_000_000,
+        bytecode=bytecode,
+        backends=build.choices("backends", BACKENDS, BACKENDS),
+        minimize=_parse_minimize(top.section("minimize")),
+        smoke=_parse_smoke(top.section("smoke")),
+    )
+
+
+def _parse_minimize(section: _Section) -> MinimizeConfig:
+    section.check_keys(_MINIMIZE)
+    packages_section = section.section("packages")
+    packages: dict[str, PackageRules] = {}
+    for name in packages_section.data:
+        rules = packages_section.section(name)
+        rules.check_keys(_PACKAGE)
+        packages[_canonical(name)] = PackageRules(
+            keep=rules.strings("keep", ()), remove=rules.strings("remove", ())
+        )
+    return MinimizeConfig(
+        enabled=section.boolean("enabled", True),
+        strip=section.boolean("strip", True),
+        drop_runtime_provided=section.boolean("drop_runtime_provided", True),
+        keep=section.strings("keep", ()),
+        remove=section.strings("remove", ()),
+        packages=packages,
+    )
+
+
+def _parse_smoke(section: _Section) -> SmokeTest:
+    section.check_keys(_SMOKE)
+    return SmokeTest(
+        imports=section.strings("imports", ()),
+        script=section.string("script", ""),
+        timeout_seconds=section.integer("timeout_seconds", 600, minimum=1),
+    )
+
+
+# ---------------------------------------------------------------- finding recipes
+
+
+def recipe_files(search_dirs: Sequence[Path]) -> dict[str, Path]:
+    """Every recipe in the search folders by name; an earlier folder wins over a later one."""
+    found: dict[str, Path] = {}
+    for folder in search_dirs:
+        if folder.is_dir():
+            for path in sorted(folder.glob("*.toml")):
+                found.setdefault(path.stem, path)
+    return found
+
+
+def find_recipe(name_or_path: str, search_dirs: Sequence[Path]) -> Recipe:
+    """A recipe by name (searched in the folders) or by path to a .toml file."""
+    candidate = Path(name_or_path)
+    if name_or_path.endswith(".toml") or candidate.is_file():
+        if not candidate.is_file():
+            raise RecipeError(f"recipe file {name_or_path} does not exist")
+        return parse_recipe(candidate)
+    known = recipe_files(search_dirs)
+    if name_or_path not in known:
+        where = ", ".join(str(d) for d in search_dirs) or "(no folders)"
+        raise RecipeError(
+            f"no recipe named {name_or_path!r}{did_you_mean(name_or_path, known)} in {where}",
+            hint="`layer-builder recipes list` shows what there is; pass a path to use your own .toml file, "
+            "or --recipes DIR to search another folder",
+        )
+    return parse_recipe(known[name_or_path])
