@@ -16,8 +16,8 @@ R = TypeVar("R")
 
 # Tables and results go to stdout; progress, warnings and errors to stderr, so `--json` output
 # stays machine-readable.
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:

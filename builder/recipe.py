@@ -137,7 +137,7 @@ class _Section:
         return value
 
     def strings(self, key: str, default: Sequence[str] | None = None) -> tuple[str, ...]:
-        value = self.data.get(key, default)
+        value = self.data.get(key, list(default) if default is not None else None)
         if value is None:
             raise self.fail(key, "is required")
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

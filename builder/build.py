@@ -1,0 +1,408 @@
+"""The build pipeline: lock → install → minimize → bytecode → verify → size → package.
+
+Each step has a name; a failure is a BuildError that starts with it. The work happens in a
+scratch folder under the output root; the output folder is replaced only when every step passed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from builder import __version__, bytecode, install, interpreters, lock, manifest, minimize, package, smoke
+from builder.errors import BuildError, ConfigError, SizeLimitError, VerificationError
+from builder.recipe import Recipe
+from builder.runtimes import Target, limits, table_version
+
+
+class Progress(Protocol):
+    def step(self, name: str, description: str) -> AbstractContextManager[None]: ...
+    def note(self, message: str) -> None: ...
+
+
+class QuietProgress:
+    """Progress that records notes and shows nothing (tests, --json)."""
+
+    def __init__(self) -> None:
+        self.notes: list[str] = []
+        self.steps: list[str] = []
+
+    @contextmanager
+    def step(self, name: str, description: str) -> Iterator[None]:
+        self.steps.append(name)
+        yield
+
+    def note(self, message: str) -> None:
+        self.notes.append(message)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuildOptions:
+    output_root: Path
+    backend: str = "local"
+    python: Path | None = None  # interpreter override for bytecode and the smoke test
+    bytecode: str | None = None  # override of the recipe's bytecode mode
+    use_cache: bool = True
+    keep_work: bool = False
+    today: dt.date = field(default_factory=dt.date.today)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuildResult:
+    recipe: str
+    target: str
+    zip_path: Path
+    manifest: dict[str, Any]
+    cached: bool
+    plan: minimize.Plan | None = None
+
+
+def output_dir(options: BuildOptions, recipe: Recipe, target: Target) -> Path:
+    return options.output_root / recipe.name / target.key
+
+
+def build(recipe: Recipe, target: Target, options: BuildOptions, progress: Progress) -> BuildResult:
+    _check_request(recipe, target, options, progress)
+    with progress.step("lock", "checking the lock"):
+        locked, lock_path = lock.load_fresh(recipe, target)
+    mode = options.bytecode or recipe.bytecode
+    compiler = interpreters.find(target.runtime.python, machine=None, override=options.python)
+    runner = interpreters.find(target.runtime.python, machine=target.arch.machine, override=options.python)
+    key = _build_key(recipe, target, options, lock_path, mode, compiler, runner)
+    final = output_dir(options, recipe, target)
+    package.clear_leftovers(final.parent, final.name)
+    if options.use_cache:
+        cached = _from_cache(final, key)
+        if cached is not None:
+            return BuildResult(
+                recipe=recipe.name,
+                target=target.key,
+                zip_path=final / manifest.LAYER_ZIP,
+                manifest=cached,
+                cached=True,
+            )
+    with _workspace(options) as work:
+        return _build_fresh(
+            recipe,
+            target,
+            options,
+            progress,
+            _Context(locked, lock_path, mode, compiler, runner, key, final, work),
+        )
+
+
+@dataclass(frozen=True)
+class _Context:
+    locked: lock.Lock
+    lock_path: Path
+    mode: str
+    compiler: interpreters.Search
+    runner: interpreters.Search
+    key: str
+    final: Path
+    work: Path
+
+    @property
+    def layer(self) -> Path:
+        return self.work / "layer"
+
+    @property
+    def site(self) -> Path:
+        return self.layer / "python"
+
+
+def _build_fresh(
+    recipe: Recipe, target: Target, options: BuildOptions, progress: Progress, ctx: _Context
+) -> BuildResult:
+    with progress.step("install", f"installing {len(ctx.locked.packages)} locked wheels for {target.key}"):
+        install.install_locked(ctx.lock_path, target, ctx.site)
+    with progress.step("minimize", "planning and applying the minimize rules"):
+        plan, applied, duplicates = _minimize(recipe, target, ctx)
+    with progress.step("bytecode", f"compiling bytecode ({ctx.mode}) for Python {target.runtime.python}"):
+        compiled = bytecode.compile_tree(
+            ctx.site, mode=ctx.mode, interpreter=ctx.compiler.found, looked_at=ctx.compiler.describe()
+        )
+    if compiled.status == "skipped" and ctx.mode != "none":
+        progress.note(f"bytecode not compiled: {compiled.reason}")
+    with progress.step("verify", "checking ELF files and running the smoke test"):
+        verification = _verify(recipe, target, ctx, plan, applied, progress)
+    with progress.step("size", "checking the size limits"):
+        unzipped = _check_size(recipe, ctx.site)
+    with progress.step("package", "writing the deterministic zip"), package.atomic_dir(ctx.final) as out:
+        facts = package.write_zip(ctx.layer, out / manifest.LAYER_ZIP)
+        assert facts.unzipped_bytes == unzipped
+        document = _manifest(
+            recipe, target, options, ctx, facts, plan, applied, duplicates, compiled, verification
+        )
+        manifest.write(out / manifest.MANIFEST, document)
+    if facts.zipped_bytes > limits().direct_upload_zipped_bytes:
+        progress.note(
+            f"{target.key}: the zip is {facts.zipped_bytes / 1e6:.1f} MB, over the 50 MB direct-upload limit; publishing uploads it through S3"
+        )
+    return BuildResult(
+        recipe=recipe.name,
+        target=target.key,
+        zip_path=ctx.final / manifest.LAYER_ZIP,
+        manifest=document,
+        cached=False,
+        plan=plan,
+    )
+
+
+def _check_request(recipe: Recipe, target: Target, options: BuildOptions, progress: Progress) -> None:
+    if options.backend not in recipe.backends:
+        raise ConfigError(
+            f"recipe {recipe.name} does not allow the {options.backend} backend (allowed: {', '.join(recipe.backends)})"
+        )
+    if target.runtime.name not in recipe.runtimes or target.arch.name not in recipe.architectures:
+        raise ConfigError(
+            f"recipe {recipe.name} does not support {target.key}",
+            hint=f"it lists runtimes {', '.join(recipe.runtimes)} and architectures {', '.join(recipe.architectures)}",
+        )
+    if target.runtime.is_deprecated(options.today):
+        progress.note(
+            f"{target.runtime.name} is deprecated since {target.runtime.deprecated}; Lambda blocks creating "
+            f"functions on {target.runtime.block_create} and updating them on {target.runtime.block_update}"
+        )
+
+
+def _build_key(
+    recipe: Recipe,
+    target: Target,
+    options: BuildOptions,
+    lock_path: Path,
+    mode: str,
+    compiler: interpreters.Search,
+    runner: interpreters.Search,
+) -> str:
+    """Everything that changes the output. Equal keys mean the existing layer can be reused."""
+    payload = {
+        "tool": __version__,
+        "tables": table_version(),
+        "rules": minimize.default_rules().version,
+        "recipe": recipe.content_hash(),
+        "lock": hashlib.sha256(lock_path.read_bytes()).hexdigest(),
+        "target": target.key,
+        "backend": options.backend,
+        "bytecode": mode,
+        "compiler": str(compiler.found) if compiler.found else None,
+        "runner": str(runner.found) if runner.found else None,
+    }
+    return "sha256:" + hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def _from_cache(final: Path, key: str) -> dict[str, Any] | None:
+    existing = manifest.read(final / manifest.MANIFEST)
+    zip_path = final / manifest.LAYER_ZIP
+    if existing is None or existing.get("build_key") != key or not zip_path.is_file():
+        return None
+    # Trust the zip only if it is still the one the manifest describes.
+    if package.file_sha256(zip_path).hex() != existing.get("zip", {}).get("sha256"):
+        return None
+    return existing
+
+
+@contextmanager
+def _workspace(options: BuildOptions) -> Iterator[Path]:
+    root = options.output_root / ".work"
+    root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(dir=root, prefix=f"{os.getpid()}-"))
+    try:
+        yield work
+    finally:
+        if not options.keep_work:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- minimize
+
+
+def _minimize(
+    recipe: Recipe, target: Target, ctx: _Context
+) -> tuple[minimize.Plan, minimize.Applied, list[list[str]]]:
+    from builder import elfstrip
+
+    files = minimize.scan(ctx.site)
+    tool = elfstrip.find_strip_tool(target.arch.machine) if recipe.minimize.strip else None
+    plan = minimize.plan(
+        files,
+        rules=minimize.default_rules(),
+        config=recipe.minimize,
+        requested=recipe.requirement_names,
+        strip_available=tool is not None,
+    )
+    applied = minimize.move_aside(ctx.site, plan.decisions, ctx.work / "removed")
+    to_strip = [ctx.site / d.path for d in plan.by_action(minimize.STRIP)]
+    if to_strip and tool is not None:
+        result = elfstrip.strip_files(to_strip, tool=tool, machine=target.arch.machine)
+        applied.stripped_files = result.stripped_count
+        applied.strip_saved_bytes = result.saved_bytes
+        applied.strip_restored = [str(Path(p).relative_to(ctx.site)) for p in result.restored]
+    duplicates = minimize.identical_libraries(ctx.site, minimize.scan(ctx.site))
+    return plan, applied, duplicates
+
+
+# ---------------------------------------------------------------- verify
+
+
+def _verify(
+    recipe: Recipe,
+    target: Target,
+    ctx: _Context,
+    plan: minimize.Plan,
+    applied: minimize.Applied,
+    progress: Progress,
+) -> dict[str, Any]:
+    from builder import elfcheck
+
+    problems = elfcheck.check_tree(
+        ctx.layer, machine=target.arch.machine, glibc=target.runtime.glibc, os_id=target.runtime.os_id
+    )
+    if problems:
+        listed = "\n".join(f"  {p.path}: {p.detail}" for p in problems[:15])
+        raise VerificationError("verify", f"{len(problems)} ELF problem(s) for {target.key}:\n{listed}")
+    why = f"no Python {target.runtime.python} for {target.arch.machine} found ({ctx.runner.describe()})"
+    report = smoke.run_smoke(ctx.site, recipe.smoke, ctx.runner.found, why)
+    if report.status == "not run":
+        progress.note(f"smoke test not run for {target.key}: {report.reason}")
+    if report.status == "failed":
+        raise _smoke_failure(recipe, target, ctx, plan, report)
+    return {"elf": {"status": "passed", "files_checked": "all"}, "smoke": report.as_dict()}
+
+
+def _smoke_failure(
+    recipe: Recipe, target: Target, ctx: _Context, plan: minimize.Plan, report: smoke.SmokeReport
+) -> BuildError:
+    """Blame the minimize rule that broke the smoke test, when one did; else report the failure."""
+    failure = "\n".join(report.failures) or report.reason
+    culprit = find_culprit_rule(recipe, ctx, plan)
+    if culprit is None:
+        return VerificationError("verify", f"the smoke test failed for {target.key}:\n{failure}")
+    rule, paths = culprit
+    named = [p for p in paths if _mentioned(p, failure)] or paths[:5]
+    owner = plan_owner(plan, named[0])
+    return VerificationError(
+        "minimize",
+        f"rule '{rule}' removed {', '.join(named)}, which the smoke test needs:\n{failure}",
+        hint=f'keep it in the recipe: [minimize.packages.{owner}] keep = ["{named[0]}"]',
+    )
+
+
+def find_culprit_rule(recipe: Recipe, ctx: _Context, plan: minimize.Plan) -> tuple[str, list[str]] | None:
+    """Put removed files back rule by rule until the smoke test passes; the last rule restored broke it."""
+    aside = ctx.work / "removed"
+    by_rule: dict[str, list[str]] = {}
+    for decision in plan.by_action(minimize.REMOVE):
+        by_rule.setdefault(decision.rule, []).append(decision.path)
+    for rule, paths in by_rule.items():
+        minimize.restore(ctx.site, aside, paths)
+        if smoke.run_smoke(ctx.site, recipe.smoke, ctx.runner.found, "").status == "passed":
+            return rule, paths
+    return None
+
+
+def _mentioned(path: str, text: str) -> bool:
+    module = path.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+    return path in text or f"'{module}'" in text
+
+
+def plan_owner(plan: minimize.Plan, path: str) -> str:
+    return next((d.distribution for d in plan.decisions if d.path == path), path.split("/", 1)[0])
+
+
+# ---------------------------------------------------------------- size
+
+
+def _check_size(recipe: Recipe, site: Path) -> int:
+    layer_root = site.parent
+    unzipped = sum(p.stat().st_size for p in layer_root.rglob("*") if p.is_file())
+    allowed = limits().unzipped_bytes - recipe.headroom_bytes
+    if unzipped > allowed:
+        biggest = ", ".join(
+            f"{e['name']} {e['bytes'] / 1e6:.1f} MB" for e in manifest.largest_entries(site, 5)
+        )
+        raise SizeLimitError(
+            "size",
+            f"the layer is {unzipped:,} bytes unzipped; Lambda allows {limits().unzipped_bytes:,} for a function "
+            f"and its layers, minus this recipe's headroom of {recipe.headroom_bytes:,} = {allowed:,}. "
+            f"Biggest: {biggest}",
+            hint="split the recipe into several layers, add minimize rules, or lower headroom_mb",
+        )
+    return unzipped
+
+
+# ---------------------------------------------------------------- manifest
+
+
+def _manifest(
+    recipe: Recipe,
+    target: Target,
+    options: BuildOptions,
+    ctx: _Context,
+    facts: package.ZipFacts,
+    plan: minimize.Plan,
+    applied: minimize.Applied,
+    duplicates: list[list[str]],
+    compiled: bytecode.BytecodeReport,
+    verification: dict[str, Any],
+) -> dict[str, Any]:
+    runtime = target.runtime
+    return {
+        "schema": manifest.SCHEMA,
+        "recipe": recipe.name,
+        "recipe_hash": recipe.content_hash(),
+        "description": recipe.description,
+        "license": recipe.license,
+        "runtime": runtime.name,
+        "arch": target.arch.name,
+        "os": runtime.os_name,
+        "glibc": f"{runtime.glibc[0]}.{runtime.glibc[1]}",
+        "backend": options.backend,
+        "tool_version": __version__,
+        "build_key": ctx.key,
+        "lock": {
+            "path": ctx.lock_path.name,
+            "sha256": hashlib.sha256(ctx.lock_path.read_bytes()).hexdigest(),
+        },
+        "packages": {p.name: p.version for p in sorted(ctx.locked.packages, key=lambda p: p.name)},
+        "size": {
+            "unzipped_bytes": facts.unzipped_bytes,
+            "zipped_bytes": facts.zipped_bytes,
+            "file_count": facts.file_count,
+            "unzipped_limit_bytes": limits().unzipped_bytes,
+            "headroom_bytes": recipe.headroom_bytes,
+            "direct_upload": facts.zipped_bytes <= limits().direct_upload_zipped_bytes,
+        },
+        "zip": {"sha256": facts.sha256, "code_sha256": facts.code_sha256},
+        "largest": manifest.largest_entries(ctx.site),
+        "minimize": {
+            "removed_files": applied.removed_files,
+            "removed_bytes": applied.removed_bytes,
+            "stripped_files": applied.stripped_files,
+            "strip_saved_bytes": applied.strip_saved_bytes,
+            "strip": "applied"
+            if plan.strip_available
+            else f"not stripped: no strip tool for {target.arch.machine}",
+            "strip_restored": applied.strip_restored,
+            "by_rule": plan.summary_by_rule(),
+            "identical_libraries": duplicates,
+        },
+        "bytecode": {
+            "mode": compiled.mode,
+            "status": compiled.status,
+            "reason": compiled.reason,
+            "interpreter": compiled.interpreter,
+            "invalidation": "unchecked-hash" if compiled.status == "compiled" else None,
+            "failed": list(compiled.failed),
+        },
+        "verification": verification,
+    }

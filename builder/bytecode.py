@@ -1,0 +1,89 @@
+"""Bytecode for the target interpreter, or none at all.
+
+Lambda's /opt is read-only, so a layer without bytecode compiles every module on every cold
+start (2.2 s vs 0.7 s measured for numpy+pandas+scipy.stats). Bytecode from another Python version
+is dead weight (a python3.12 runtime never reads cpython-311 files). `unchecked-hash` pycs do not
+depend on file mtimes, which zips and Lambda do not preserve.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from builder import proc
+from builder.errors import BuildError
+from builder.interpreters import Interpreter
+
+# Shown in tracebacks instead of the staging folder: where Lambda mounts a layer's python/.
+RUNTIME_PREFIX = "/opt/python"
+
+
+@dataclass(frozen=True, kw_only=True)
+class BytecodeReport:
+    mode: str  # pyc | sourceless | none
+    status: str  # compiled | skipped
+    reason: str
+    interpreter: str | None
+    failed: tuple[str, ...] = ()  # files the target interpreter could not compile (kept as source)
+
+
+def compile_tree(site: Path, *, mode: str, interpreter: Interpreter | None, looked_at: str) -> BytecodeReport:
+    if mode == "none":
+        return BytecodeReport(mode=mode, status="skipped", reason="bytecode = none", interpreter=None)
+    if interpreter is None:
+        return BytecodeReport(
+            mode=mode,
+            status="skipped",
+            reason=f"no Python of the target version found ({looked_at}); pass --python",
+            interpreter=None,
+        )
+    argv: list[str | Path] = [
+        interpreter.path,
+        "-I",
+        "-m",
+        "compileall",
+        "-q",
+        "-j",
+        "0",
+        "--invalidation-mode",
+        "unchecked-hash",
+        "-d",
+        RUNTIME_PREFIX,
+    ]
+    if mode == "sourceless":
+        argv.append("-b")  # legacy location: x.pyc beside x.py, importable once x.py is gone
+    argv.append(site)
+    result = proc.run(argv, step="bytecode", check=False, env={**os.environ, "PYTHONDONTWRITEBYTECODE": ""})
+    failed = _failed_files(result.stdout, site)
+    if not result.ok and not failed:
+        raise BuildError("bytecode", f"compileall failed:\n{result.tail()}")
+    if mode == "sourceless":
+        _drop_sources(site, keep=set(failed))
+    return BytecodeReport(
+        mode=mode,
+        status="compiled",
+        reason=f"compiled by Python {interpreter.version} ({interpreter.machine})",
+        interpreter=str(interpreter.path),
+        failed=tuple(sorted(failed)),
+    )
+
+
+def _failed_files(output: str, site: Path) -> list[str]:
+    """compileall -q prints '*** Error compiling '<path>'...' for each file it could not compile."""
+    failed = []
+    for line in output.splitlines():
+        if line.startswith("*** Error compiling"):
+            quoted = line.split("'")
+            if len(quoted) >= 2:
+                path = quoted[1]
+                failed.append(path.removeprefix(RUNTIME_PREFIX + "/").removeprefix(str(site) + "/"))
+    return failed
+
+
+def _drop_sources(site: Path, keep: set[str]) -> None:
+    for source in site.rglob("*.py"):
+        relative = source.relative_to(site).as_posix()
+        if relative not in keep and source.with_suffix(".pyc").is_file():
+            source.unlink()

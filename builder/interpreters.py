@@ -1,0 +1,86 @@
+"""Finding a Python interpreter of the target's version, to compile bytecode and run smoke tests.
+
+Bytecode only needs the same Python version (it is architecture independent); the smoke test
+needs the same version *and* machine. Nothing here assumes the user has pyenv or uv: each is
+one more place to look.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+PROBE = "import sys, platform; print(sys.version_info[0], sys.version_info[1], platform.machine(), sys.executable)"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Interpreter:
+    path: Path
+    version: str  # "3.12"
+    machine: str  # "x86_64" / "aarch64"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Search:
+    found: Interpreter | None
+    looked_at: tuple[str, ...]
+
+    def describe(self) -> str:
+        return ", ".join(self.looked_at) or "nowhere"
+
+
+def probe(path: Path) -> Interpreter | None:
+    """Ask an executable which Python it is; None if it is not a working interpreter."""
+    try:
+        done = subprocess.run([str(path), "-I", "-c", PROBE], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    parts = done.stdout.split(maxsplit=3)
+    if done.returncode != 0 or len(parts) != 4:
+        return None
+    # sys.executable, not `path`: a pyenv shim or a venv link resolves to the real interpreter.
+    return Interpreter(path=Path(parts[3].strip()), version=f"{parts[0]}.{parts[1]}", machine=parts[2])
+
+
+def candidates(version: str, env: Mapping[str, str]) -> list[tuple[str, Path]]:
+    """Places a Python `version` may live, in the order we trust them."""
+    found: list[tuple[str, Path]] = []
+    on_path = shutil.which(f"python{version}", path=env.get("PATH"))
+    if on_path:
+        found.append(("PATH", Path(on_path)))
+    pyenv_root = Path(env.get("PYENV_ROOT") or Path(env.get("HOME", "~")).expanduser() / ".pyenv")
+    versions = pyenv_root / "versions"
+    if versions.is_dir():
+        for folder in sorted(versions.glob(f"{version}.*"), reverse=True):
+            found.append(("pyenv", folder / "bin" / f"python{version}"))
+    uv = shutil.which("uv", path=env.get("PATH"))
+    if uv:
+        try:
+            done = subprocess.run([uv, "python", "find", version], capture_output=True, text=True, timeout=30)
+            if done.returncode == 0 and done.stdout.strip():
+                found.append(("uv", Path(done.stdout.strip())))
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    return found
+
+
+def find(
+    version: str, *, machine: str | None, override: Path | None, env: Mapping[str, str] | None = None
+) -> Search:
+    """The first interpreter of `version` (and `machine`, when given) that actually runs."""
+    env = os.environ if env is None else env
+    places = [("--python", override)] if override is not None else candidates(version, env)
+    looked: list[str] = []
+    for where, path in places:
+        looked.append(f"{where}: {path}")
+        interpreter = probe(path)
+        if interpreter is None or interpreter.version != version:
+            continue
+        if machine is not None and interpreter.machine != machine:
+            continue
+        return Search(found=interpreter, looked_at=tuple(looked))
+    return Search(found=None, looked_at=tuple(looked))

@@ -1,0 +1,317 @@
+"""The minimizer: decide what happens to each file of a staged layer (plan), then do it (apply).
+
+Planning is pure: it sees a file listing and the rules, touches nothing, and can be printed as
+a dry run. Applying moves removed files aside (so a failed smoke test can be traced back to the
+rule that broke it) and strips extension modules. Rules live in data/minimize-rules.toml plus the
+recipe's [minimize] section; a keep always beats a remove.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import shutil
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+from builder import tomlload
+from builder.recipe import MinimizeConfig
+
+KEEP, REMOVE, STRIP = "keep", "remove", "strip"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rule:
+    name: str
+    why: str
+    patterns: tuple[str, ...]
+
+    def matches(self, path: str) -> bool:
+        return _compiled(self.patterns).match(path) is not None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RuleSet:
+    version: int
+    removals: tuple[Rule, ...]
+    keep: Rule
+    package_keeps: Mapping[str, tuple[str, ...]]
+    runtime_provided: frozenset[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileEntry:
+    path: str  # posix, relative to python/
+    size: int
+    distribution: str  # canonical name of the distribution that installed it ("" if unknown)
+    is_elf: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class Decision:
+    path: str
+    action: str  # keep | remove | strip
+    rule: str
+    size: int
+    distribution: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Plan:
+    decisions: tuple[Decision, ...]
+    strip_available: bool = True
+
+    def by_action(self, action: str) -> list[Decision]:
+        return [d for d in self.decisions if d.action == action]
+
+    def removed_bytes(self) -> int:
+        return sum(d.size for d in self.by_action(REMOVE))
+
+    def summary_by_rule(self) -> dict[str, dict[str, int]]:
+        """For each rule that removed or stripped something: files and bytes it affects."""
+        table: dict[str, dict[str, int]] = defaultdict(lambda: {"files": 0, "bytes": 0})
+        for decision in self.decisions:
+            if decision.action != KEEP:
+                row = table[decision.rule]
+                row["files"] += 1
+                row["bytes"] += decision.size
+        return dict(sorted(table.items(), key=lambda item: -item[1]["bytes"]))
+
+    def summary_by_package(self) -> dict[str, dict[str, int]]:
+        table: dict[str, dict[str, int]] = defaultdict(
+            lambda: {"kept_bytes": 0, "removed_bytes": 0, "removed_files": 0}
+        )
+        for decision in self.decisions:
+            row = table[decision.distribution or "(unowned)"]
+            if decision.action == REMOVE:
+                row["removed_bytes"] += decision.size
+                row["removed_files"] += 1
+            else:
+                row["kept_bytes"] += decision.size
+        return dict(
+            sorted(table.items(), key=lambda item: -(item[1]["kept_bytes"] + item[1]["removed_bytes"]))
+        )
+
+
+# ---------------------------------------------------------------- rules
+
+
+@cache
+def _compiled(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns) or "(?!)")
+
+
+@cache
+def default_rules() -> RuleSet:
+    text = resources.files("builder.data").joinpath("minimize-rules.toml").read_text(encoding="utf-8")
+    data = tomlload.loads(text)
+    return RuleSet(
+        version=int(data["version"]),
+        removals=tuple(
+            Rule(name=row["name"], why=row["why"], patterns=tuple(row["remove"])) for row in data["rule"]
+        ),
+        keep=Rule(name="keep", why=data["keep"]["why"], patterns=tuple(data["keep"]["paths"])),
+        package_keeps={canonicalize_name(k): tuple(v["keep"]) for k, v in data["packages"].items()},
+        runtime_provided=frozenset(canonicalize_name(n) for n in data["runtime_provided"]["packages"]),
+    )
+
+
+def is_grafted(path: str) -> bool:
+    """auditwheel puts vendored libraries in a top-level `<name>.libs/` folder; never strip those:
+    patchelf rewrote their layout and strip corrupts them ("ELF load command address/offset not
+    page-aligned", measured on numpy.libs and scipy.libs)."""
+    top = path.split("/", 1)[0]
+    return top.endswith(".libs") or top.endswith(".dylibs")
+
+
+# ---------------------------------------------------------------- planning (pure)
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Effective:
+    keeps: tuple[tuple[str, Rule], ...]  # (rule label, rule)
+    removals: tuple[Rule, ...]
+    drop_distributions: frozenset[str]
+
+
+def _effective(rules: RuleSet, config: MinimizeConfig, requested: frozenset[str]) -> _Effective:
+    keeps: list[tuple[str, Rule]] = [("keep:dist-info", rules.keep)]
+    if config.keep:
+        keeps.append(("keep:recipe", Rule(name="keep:recipe", why="recipe keep-list", patterns=config.keep)))
+    package_keeps: dict[str, list[str]] = defaultdict(list)
+    for name, patterns in rules.package_keeps.items():
+        package_keeps[name] += patterns
+    for name, package_rules in config.packages.items():
+        package_keeps[name] += package_rules.keep
+    for name, patterns in sorted(package_keeps.items()):
+        label = f"keep:{name}"
+        keeps.append((label, Rule(name=label, why=f"{name} keep-list", patterns=tuple(patterns))))
+    removals = list(rules.removals)
+    if config.remove:
+        removals.append(Rule(name="recipe", why="the recipe's remove-list", patterns=config.remove))
+    for name, package_rules in sorted(config.packages.items()):
+        if package_rules.remove:
+            removals.append(
+                Rule(name=f"recipe:{name}", why=f"{name} remove-list", patterns=package_rules.remove)
+            )
+    drop = rules.runtime_provided - requested if config.drop_runtime_provided else frozenset()
+    return _Effective(keeps=tuple(keeps), removals=tuple(removals), drop_distributions=frozenset(drop))
+
+
+def plan(
+    files: Sequence[FileEntry],
+    *,
+    rules: RuleSet,
+    config: MinimizeConfig,
+    requested: frozenset[str],
+    strip_available: bool,
+) -> Plan:
+    """Decide keep/remove/strip for every file. `requested` are the recipe's own requirement names."""
+    if not config.enabled:
+        return Plan(
+            decisions=tuple(
+                Decision(path=f.path, action=KEEP, rule="disabled", size=f.size, distribution=f.distribution)
+                for f in files
+            ),
+            strip_available=strip_available,
+        )
+    effective = _effective(rules, config, requested)
+    decisions = [_decide(entry, effective, config.strip and strip_available) for entry in files]
+    return Plan(decisions=tuple(decisions), strip_available=strip_available)
+
+
+def _decide(entry: FileEntry, effective: _Effective, strip: bool) -> Decision:
+    def decision(action: str, rule: str) -> Decision:
+        return Decision(
+            path=entry.path, action=action, rule=rule, size=entry.size, distribution=entry.distribution
+        )
+
+    for label, rule in effective.keeps:
+        if rule.matches(entry.path):
+            return decision(KEEP, label)
+    if entry.distribution in effective.drop_distributions:
+        return decision(REMOVE, "runtime-provided")
+    for rule in effective.removals:
+        if rule.matches(entry.path):
+            return decision(REMOVE, rule.name)
+    if strip and entry.is_elf and not is_grafted(entry.path):
+        return decision(STRIP, "strip")
+    return decision(KEEP, "default")
+
+
+# ---------------------------------------------------------------- reading the staged tree
+
+
+ELF_MAGIC = b"\x7fELF"
+
+
+def scan(site: Path) -> list[FileEntry]:
+    """List the staged tree with each file's owning distribution (from the wheels' RECORD files)."""
+    owners = record_owners(site)
+    entries = []
+    for path in sorted(site.rglob("*")):
+        if not path.is_file() or path.is_symlink():
+            continue
+        relative = path.relative_to(site).as_posix()
+        entries.append(
+            FileEntry(
+                path=relative,
+                size=path.stat().st_size,
+                distribution=owners.get(relative, _guess_owner(relative)),
+                is_elf=_is_elf(path),
+            )
+        )
+    return entries
+
+
+def record_owners(site: Path) -> dict[str, str]:
+    owners: dict[str, str] = {}
+    for record in site.glob("*.dist-info/RECORD"):
+        distribution = canonicalize_name(record.parent.name.split("-", 1)[0])
+        for line in record.read_text(encoding="utf-8", errors="replace").splitlines():
+            name = line.split(",", 1)[0]
+            if name and not name.startswith(".."):
+                owners[name] = distribution
+    return owners
+
+
+def _guess_owner(relative: str) -> str:
+    top = relative.split("/", 1)[0]
+    return canonicalize_name(top.split("-", 1)[0].removesuffix(".libs")) if not top.endswith(".py") else ""
+
+
+def _is_elf(path: Path) -> bool:
+    if path.suffix not in (".so", "") and ".so." not in path.name:
+        return False
+    with path.open("rb") as handle:
+        return handle.read(4) == ELF_MAGIC
+
+
+# ---------------------------------------------------------------- applying
+
+
+@dataclass(kw_only=True)
+class Applied:
+    removed_files: int = 0
+    removed_bytes: int = 0
+    stripped_files: int = 0
+    strip_saved_bytes: int = 0
+    strip_restored: list[str] = field(default_factory=list)  # files strip broke, put back unstripped
+    aside: Path | None = None  # where removed files wait until the build succeeds
+
+
+def move_aside(site: Path, decisions: Iterable[Decision], aside: Path) -> Applied:
+    """Move every removed file to `aside` (same layout), so a failed check can restore it."""
+    applied = Applied(aside=aside)
+    for decision in decisions:
+        if decision.action != REMOVE:
+            continue
+        source = site / decision.path
+        target = aside / decision.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(source, target)
+        applied.removed_files += 1
+        applied.removed_bytes += decision.size
+    _prune_empty_dirs(site)
+    return applied
+
+
+def restore(site: Path, aside: Path, paths: Iterable[str]) -> None:
+    for relative in paths:
+        source = aside / relative
+        if source.exists():
+            (site / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(source, site / relative)
+
+
+def _prune_empty_dirs(root: Path) -> None:
+    for folder in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+        if not any(folder.iterdir()):
+            folder.rmdir()
+
+
+def identical_libraries(site: Path, files: Sequence[FileEntry]) -> list[list[str]]:
+    """Groups of byte-identical ELF files (e.g. the same libgfortran vendored by two packages).
+
+    Reported, not deduplicated: each copy is loaded by its own RPATH and sharing them would need
+    rewriting RPATHs, which we do not do without proof the result loads.
+    """
+    import hashlib
+
+    by_size: dict[int, list[str]] = defaultdict(list)
+    for entry in files:
+        if entry.is_elf:
+            by_size[entry.size].append(entry.path)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for paths in by_size.values():
+        if len(paths) < 2:
+            continue
+        for relative in paths:
+            groups[hashlib.sha256((site / relative).read_bytes()).hexdigest()].append(relative)
+    return sorted(sorted(g) for g in groups.values() if len(g) > 1)

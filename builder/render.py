@@ -1,0 +1,161 @@
+"""Turning results into tables for people and JSON for machines. Nothing here decides anything."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.table import Table
+
+from builder import build, lock
+from builder.console import console
+from builder.errors import LayerBuilderError
+from builder.recipe import Recipe
+from builder.runtimes import get_target
+
+
+def _mb(value: int) -> str:
+    return f"{value / 1e6:,.1f}"
+
+
+def recipes_table(recipes: list[Recipe], *, as_json: bool) -> None:
+    if as_json:
+        console.print_json(json.dumps([_recipe_dict(r) for r in recipes]))
+        return
+    table = Table(title="Recipes")
+    for column in ("name", "requirements", "runtimes", "architectures", "bytecode", "file"):
+        table.add_column(column)
+    for recipe in recipes:
+        table.add_row(
+            recipe.name,
+            ", ".join(recipe.requirements),
+            ", ".join(recipe.runtimes),
+            ", ".join(recipe.architectures),
+            recipe.bytecode,
+            str(recipe.path),
+        )
+    console.print(table)
+
+
+def _recipe_dict(recipe: Recipe) -> dict[str, Any]:
+    return {
+        "name": recipe.name,
+        "path": str(recipe.path),
+        "description": recipe.description,
+        "requirements": list(recipe.requirements),
+        "runtimes": list(recipe.runtimes),
+        "architectures": list(recipe.architectures),
+        "license": recipe.license,
+        "headroom_bytes": recipe.headroom_bytes,
+        "bytecode": recipe.bytecode,
+        "backends": list(recipe.backends),
+        "smoke_imports": list(recipe.smoke.imports),
+    }
+
+
+def _lock_state(recipe: Recipe, runtime: str, arch: str) -> tuple[str, dict[str, str]]:
+    try:
+        locked, _ = lock.load_fresh(recipe, get_target(runtime, arch))
+    except LayerBuilderError as exc:
+        return ("missing" if "no lock" in exc.message else "stale"), {}
+    return "fresh", {p.name: p.version for p in locked.packages if p.requested}
+
+
+def recipe_detail(recipe: Recipe, *, as_json: bool) -> None:
+    locks = {
+        f"{runtime}-{arch}": _lock_state(recipe, runtime, arch)
+        for runtime in recipe.runtimes
+        for arch in recipe.architectures
+    }
+    if as_json:
+        data = _recipe_dict(recipe) | {"locks": {k: {"state": s, "pins": p} for k, (s, p) in locks.items()}}
+        console.print_json(json.dumps(data))
+        return
+    console.print(f"[bold]{recipe.name}[/bold]: {recipe.description}  ({recipe.path})")
+    console.print(f"requirements: {', '.join(recipe.requirements)}")
+    console.print(f"license: {recipe.license}")
+    console.print(
+        f"bytecode: {recipe.bytecode}   headroom: {_mb(recipe.headroom_bytes)} MB   backends: {', '.join(recipe.backends)}"
+    )
+    table = Table(title="Locks")
+    for column in ("target", "state", "pins"):
+        table.add_column(column)
+    for key, (state, pins) in locks.items():
+        colour = {"fresh": "green", "stale": "yellow"}.get(state, "red")
+        table.add_row(key, f"[{colour}]{state}[/{colour}]", ", ".join(f"{n} {v}" for n, v in pins.items()))
+    console.print(table)
+
+
+def build_results(
+    results: list[build.BuildResult],
+    failures: list[tuple[str, LayerBuilderError]],
+    *,
+    explain: bool,
+    as_json: bool,
+) -> None:
+    if as_json:
+        payload = {
+            "layers": [{"zip": str(r.zip_path), "cached": r.cached, "manifest": r.manifest} for r in results],
+            "failures": [
+                {"target": key, "error": exc.message, "exit_code": exc.exit_code} for key, exc in failures
+            ],
+        }
+        console.print_json(json.dumps(payload))
+        return
+    if explain:
+        for result in results:
+            if result.plan is not None:
+                explain_plan(result)
+    table = Table(title="Layers")
+    for column in (
+        "recipe",
+        "target",
+        "unzipped MB",
+        "zipped MB",
+        "files",
+        "bytecode",
+        "smoke",
+        "from cache",
+        "zip",
+    ):
+        table.add_column(column)
+    for result in results:
+        m = result.manifest
+        smoke = m["verification"]["smoke"]["status"]
+        colour = {"passed": "green", "failed": "red"}.get(smoke, "yellow")
+        table.add_row(
+            result.recipe,
+            result.target,
+            _mb(m["size"]["unzipped_bytes"]),
+            _mb(m["size"]["zipped_bytes"]),
+            str(m["size"]["file_count"]),
+            f"{m['bytecode']['mode']} ({m['bytecode']['status']})",
+            f"[{colour}]{smoke}[/{colour}]",
+            "yes" if result.cached else "no",
+            str(result.zip_path),
+        )
+    for key, exc in failures:
+        table.add_row("", key, "", "", "", "", "[red]failed[/red]", "", exc.message.splitlines()[0])
+    console.print(table)
+
+
+def explain_plan(result: build.BuildResult) -> None:
+    assert result.plan is not None
+    plan = result.plan
+    table = Table(title=f"Minimize plan for {result.recipe} {result.target}: by rule")
+    for column in ("rule", "action", "files", "MB"):
+        table.add_column(column)
+    for rule, row in plan.summary_by_rule().items():
+        action = "strip" if rule == "strip" else "remove"
+        table.add_row(rule, action, str(row["files"]), _mb(row["bytes"]))
+    console.print(table)
+    saved = result.manifest["minimize"]["strip_saved_bytes"]
+    console.print(
+        f"strip saved {_mb(saved)} MB on {result.manifest['minimize']['stripped_files']} extension modules"
+    )
+    table = Table(title="by package")
+    for column in ("package", "kept MB", "removed MB", "removed files"):
+        table.add_column(column)
+    for name, row in plan.summary_by_package().items():
+        table.add_row(name, _mb(row["kept_bytes"]), _mb(row["removed_bytes"]), str(row["removed_files"]))
+    console.print(table)
