@@ -18,7 +18,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from builder import __version__, bytecode, install, interpreters, lock, manifest, minimize, package, smoke
+from builder import (
+    __version__,
+    bytecode,
+    elfcheck,
+    elfstrip,
+    install,
+    interpreters,
+    lock,
+    manifest,
+    minimize,
+    package,
+    smoke,
+)
 from builder.errors import BuildError, ConfigError, SizeLimitError, VerificationError
 from builder.recipe import Recipe
 from builder.runtimes import Target, limits, table_version
@@ -229,8 +241,6 @@ def _workspace(options: BuildOptions) -> Iterator[Path]:
 def _minimize(
     recipe: Recipe, target: Target, ctx: _Context
 ) -> tuple[minimize.Plan, minimize.Applied, list[list[str]]]:
-    from builder import elfstrip
-
     files = minimize.scan(ctx.site)
     tool = elfstrip.find_strip_tool(target.arch.machine) if recipe.minimize.strip else None
     plan = minimize.plan(
@@ -244,9 +254,11 @@ def _minimize(
     to_strip = [ctx.site / d.path for d in plan.by_action(minimize.STRIP)]
     if to_strip and tool is not None:
         result = elfstrip.strip_files(to_strip, tool=tool, machine=target.arch.machine)
-        applied.stripped_files = result.stripped_count
-        applied.strip_saved_bytes = result.saved_bytes
-        applied.strip_restored = [str(Path(p).relative_to(ctx.site)) for p in result.restored]
+        applied.stripped_files = sum(1 for f in result.files if f.status == "stripped")
+        applied.strip_saved_bytes = result.bytes_saved
+        applied.strip_restored = [
+            f"{f.path.relative_to(ctx.site).as_posix()}: {f.reason}" for f in result.restored
+        ]
     duplicates = minimize.identical_libraries(ctx.site, minimize.scan(ctx.site))
     return plan, applied, duplicates
 
@@ -262,8 +274,6 @@ def _verify(
     applied: minimize.Applied,
     progress: Progress,
 ) -> dict[str, Any]:
-    from builder import elfcheck
-
     problems = elfcheck.check_tree(
         ctx.layer, machine=target.arch.machine, glibc=target.runtime.glibc, os_id=target.runtime.os_id
     )

@@ -21,6 +21,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from builder import tomlload
+from builder.elfstrip import is_grafted_library
 from builder.recipe import MinimizeConfig
 
 KEEP, REMOVE, STRIP = "keep", "remove", "strip"
@@ -122,14 +123,6 @@ def default_rules() -> RuleSet:
     )
 
 
-def is_grafted(path: str) -> bool:
-    """auditwheel puts vendored libraries in a top-level `<name>.libs/` folder; never strip those:
-    patchelf rewrote their layout and strip corrupts them ("ELF load command address/offset not
-    page-aligned", measured on numpy.libs and scipy.libs)."""
-    top = path.split("/", 1)[0]
-    return top.endswith(".libs") or top.endswith(".dylibs")
-
-
 # ---------------------------------------------------------------- planning (pure)
 
 
@@ -200,7 +193,7 @@ def _decide(entry: FileEntry, effective: _Effective, strip: bool) -> Decision:
     for rule in effective.removals:
         if rule.matches(entry.path):
             return decision(REMOVE, rule.name)
-    if strip and entry.is_elf and not is_grafted(entry.path):
+    if strip and entry.is_elf and not is_grafted_library(entry.path):
         return decision(STRIP, "strip")
     return decision(KEEP, "default")
 

@@ -106,6 +106,8 @@ def build_results(
         for result in results:
             if result.plan is not None:
                 explain_plan(result)
+    if not results:
+        return  # each failure was already reported as an error
     table = Table(title="Layers")
     for column in (
         "recipe",
@@ -134,8 +136,8 @@ def build_results(
             "yes" if result.cached else "no",
             str(result.zip_path),
         )
-    for key, exc in failures:
-        table.add_row("", key, "", "", "", "", "[red]failed[/red]", "", exc.message.splitlines()[0])
+    for key, _ in failures:
+        table.add_row("", key, "", "", "", "", "[red]failed[/red]", "", "(see the error above)")
     console.print(table)
 
 

@@ -21,7 +21,7 @@ from builder.recipe import SmokeTest
 MARKER = "@@layer-builder-smoke@@"
 
 RUNNER = r"""
-import importlib, json, sys, time, traceback
+import importlib, json, linecache, sys, time, traceback
 layer, spec_path = sys.argv[1], sys.argv[2]
 with open(spec_path) as handle:
     spec = json.load(handle)
@@ -40,6 +40,8 @@ for name in spec["imports"]:
         ok = False
         report["imports"].append({"name": name, "ok": False, "error": "".join(traceback.format_exception_only(type(exc), exc)).strip()})
 if spec["script"]:
+    # Registered so a failing assert shows its source line in the traceback.
+    linecache.cache["<smoke script>"] = (len(spec["script"]), None, spec["script"].splitlines(True), "<smoke script>")
     try:
         exec(compile(spec["script"], "<smoke script>", "exec"), {"__name__": "__smoke__"})
         report["script"] = {"ok": True}

@@ -26,8 +26,16 @@ class FakeResolver:
     def resolve(self, requirements: Sequence[str], target: Target) -> list[lock.LockedPackage]:
         self.calls.append((tuple(requirements), target.key))
         return [
-            lock.LockedPackage(name="numpy", version="2.2.6", sha256="a" * 64, filename="numpy-2.2.6-cp311.whl", requested=True),
-            lock.LockedPackage(name="tzdata", version="2026.6", sha256="b" * 64, filename="tzdata.whl", requested=False),
+            lock.LockedPackage(
+                name="numpy",
+                version="2.2.6",
+                sha256="a" * 64,
+                filename="numpy-2.2.6-cp311.whl",
+                requested=True,
+            ),
+            lock.LockedPackage(
+                name="tzdata", version="2026.6", sha256="b" * 64, filename="tzdata.whl", requested=False
+            ),
         ]
 
 
@@ -69,7 +77,7 @@ def test_lock_for_another_target_is_refused(write_recipe):
     _, path = lock.create(recipe, get_target("python3.11", "x86_64"), FakeResolver())
     other = recipe.lock_path("python3.12-x86_64")
     other.write_text(path.read_text())
-    with pytest.raises(LockError, match="is for python3.11-x86_64, not python3.12-x86_64"):
+    with pytest.raises(LockError, match=r"is for python3\.11-x86_64, not python3\.12-x86_64"):
         lock.load_fresh(recipe, get_target("python3.12", "x86_64"))
 
 

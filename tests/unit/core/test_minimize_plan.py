@@ -10,21 +10,28 @@ def entry(path: str, size: int = 100, dist: str = "numpy", elf: bool = False) ->
     return minimize.FileEntry(path=path, size=size, distribution=dist, is_elf=elf)
 
 
-def decide(files, config=MinimizeConfig(), requested=frozenset({"numpy"}), strip=True):
-    plan = minimize.plan(files, rules=minimize.default_rules(), config=config, requested=requested, strip_available=strip)
+DEFAULT = MinimizeConfig()
+
+
+def decide(files, config=DEFAULT, requested=frozenset({"numpy"}), strip=True):
+    plan = minimize.plan(
+        files, rules=minimize.default_rules(), config=config, requested=requested, strip_available=strip
+    )
     return {d.path: (d.action, d.rule) for d in plan.decisions}, plan
 
 
 def test_tests_sources_stubs_and_host_bytecode_are_removed():
-    decisions, _ = decide([
-        entry("numpy/linalg/tests/test_linalg.py"),
-        entry("pandas/tests/frame/test_api.py", dist="pandas"),
-        entry("numpy/_core/include/numpy/ndarraytypes.h"),
-        entry("scipy/special/_ufuncs.pyx", dist="scipy"),
-        entry("numpy/__init__.pyi"),
-        entry("numpy/__pycache__/__init__.cpython-311.pyc"),
-        entry("bin/f2py"),
-    ])
+    decisions, _ = decide(
+        [
+            entry("numpy/linalg/tests/test_linalg.py"),
+            entry("pandas/tests/frame/test_api.py", dist="pandas"),
+            entry("numpy/_core/include/numpy/ndarraytypes.h"),
+            entry("scipy/special/_ufuncs.pyx", dist="scipy"),
+            entry("numpy/__init__.pyi"),
+            entry("numpy/__pycache__/__init__.cpython-311.pyc"),
+            entry("bin/f2py"),
+        ]
+    )
     assert decisions["numpy/linalg/tests/test_linalg.py"] == ("remove", "tests")
     assert decisions["pandas/tests/frame/test_api.py"] == ("remove", "tests")
     assert decisions["numpy/_core/include/numpy/ndarraytypes.h"] == ("remove", "sources")
@@ -35,12 +42,14 @@ def test_tests_sources_stubs_and_host_bytecode_are_removed():
 
 
 def test_keep_lists_win_over_removals():
-    decisions, _ = decide([
-        entry("numpy/_core/tests/_natype.py"),
-        entry("numpy/_core/tests/test_umath.py"),
-        entry("numpy-2.2.6.dist-info/LICENSE.md"),
-        entry("numpy-2.2.6.dist-info/METADATA"),
-    ])
+    decisions, _ = decide(
+        [
+            entry("numpy/_core/tests/_natype.py"),
+            entry("numpy/_core/tests/test_umath.py"),
+            entry("numpy-2.2.6.dist-info/LICENSE.md"),
+            entry("numpy-2.2.6.dist-info/METADATA"),
+        ]
+    )
     assert decisions["numpy/_core/tests/_natype.py"] == ("keep", "keep:numpy")
     assert decisions["numpy/_core/tests/test_umath.py"] == ("remove", "tests")
     # *.md is a doc, but dist-info holds the license and what importlib.metadata reads.
@@ -54,12 +63,15 @@ def test_recipe_keep_and_package_rules():
         remove=("pandas/io/formats/templates/*",),
         packages={"scipy": PackageRules(keep=("scipy/stats/tests/data.py",), remove=("scipy/misc/*",))},
     )
-    decisions, _ = decide([
-        entry("pandas/tests/io/data/a.csv", dist="pandas"),
-        entry("pandas/io/formats/templates/html.tpl", dist="pandas"),
-        entry("scipy/stats/tests/data.py", dist="scipy"),
-        entry("scipy/misc/face.dat", dist="scipy"),
-    ], config=config)
+    decisions, _ = decide(
+        [
+            entry("pandas/tests/io/data/a.csv", dist="pandas"),
+            entry("pandas/io/formats/templates/html.tpl", dist="pandas"),
+            entry("scipy/stats/tests/data.py", dist="scipy"),
+            entry("scipy/misc/face.dat", dist="scipy"),
+        ],
+        config=config,
+    )
     assert decisions["pandas/tests/io/data/a.csv"] == ("keep", "keep:recipe")
     assert decisions["pandas/io/formats/templates/html.tpl"] == ("remove", "recipe")
     assert decisions["scipy/stats/tests/data.py"] == ("keep", "keep:scipy")
@@ -76,11 +88,13 @@ def test_runtime_provided_packages_dropped_unless_requested():
 
 
 def test_extension_modules_are_stripped_but_grafted_libraries_never():
-    decisions, _ = decide([
-        entry("numpy/_core/_multiarray_umath.cpython-312-x86_64-linux-gnu.so", elf=True),
-        entry("numpy.libs/libscipy_openblas64_-ff651d7f.so", elf=True),
-        entry("scipy.libs/libgfortran-040039e1.so.5.0.0", elf=True, dist="scipy"),
-    ])
+    decisions, _ = decide(
+        [
+            entry("numpy/_core/_multiarray_umath.cpython-312-x86_64-linux-gnu.so", elf=True),
+            entry("numpy.libs/libscipy_openblas64_-ff651d7f.so", elf=True),
+            entry("scipy.libs/libgfortran-040039e1.so.5.0.0", elf=True, dist="scipy"),
+        ]
+    )
     assert decisions["numpy/_core/_multiarray_umath.cpython-312-x86_64-linux-gnu.so"] == ("strip", "strip")
     assert decisions["numpy.libs/libscipy_openblas64_-ff651d7f.so"] == ("keep", "default")
     assert decisions["scipy.libs/libgfortran-040039e1.so.5.0.0"] == ("keep", "default")
@@ -98,20 +112,30 @@ def test_disabled_minimize_keeps_everything():
 
 
 def test_summaries_count_bytes_per_rule_and_package():
-    _, plan = decide([
-        entry("numpy/tests/a.py", 10),
-        entry("numpy/tests/b.py", 20),
-        entry("numpy/__init__.pyi", 5),
-        entry("numpy/__init__.py", 1000),
-    ])
-    assert plan.summary_by_rule() == {"tests": {"files": 2, "bytes": 30}, "type-stubs": {"files": 1, "bytes": 5}}
+    _, plan = decide(
+        [
+            entry("numpy/tests/a.py", 10),
+            entry("numpy/tests/b.py", 20),
+            entry("numpy/__init__.pyi", 5),
+            entry("numpy/__init__.py", 1000),
+        ]
+    )
+    assert plan.summary_by_rule() == {
+        "tests": {"files": 2, "bytes": 30},
+        "type-stubs": {"files": 1, "bytes": 5},
+    }
     assert plan.summary_by_package()["numpy"] == {"kept_bytes": 1000, "removed_bytes": 35, "removed_files": 3}
     assert plan.removed_bytes() == 35
 
 
 def test_apply_moves_only_planned_files_aside_and_restore_puts_them_back(tmp_path):
     site = tmp_path / "python"
-    for relative in ("numpy/__init__.py", "numpy/tests/test_a.py", "numpy/tests/__init__.py", "numpy/core.pyi"):
+    for relative in (
+        "numpy/__init__.py",
+        "numpy/tests/test_a.py",
+        "numpy/tests/__init__.py",
+        "numpy/core.pyi",
+    ):
         (site / relative).parent.mkdir(parents=True, exist_ok=True)
         (site / relative).write_text(relative)
     untouched = {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()}
@@ -122,13 +146,19 @@ def test_apply_moves_only_planned_files_aside_and_restore_puts_them_back(tmp_pat
     assert remaining == {"numpy/__init__.py"}
     assert applied.removed_files == 3
     assert not (site / "numpy/tests").exists()  # empty folders go too
-    minimize.restore(site, tmp_path / "aside", ["numpy/tests/test_a.py", "numpy/tests/__init__.py", "numpy/core.pyi"])
+    minimize.restore(
+        site, tmp_path / "aside", ["numpy/tests/test_a.py", "numpy/tests/__init__.py", "numpy/core.pyi"]
+    )
     assert {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()} == untouched
 
 
 def test_identical_libraries_are_reported(tmp_path):
     site = tmp_path / "python"
-    for relative, content in (("numpy.libs/libgfortran-a.so.5", b"\x7fELF same"), ("scipy.libs/libgfortran-b.so.5", b"\x7fELF same"), ("scipy.libs/other.so", b"\x7fELF diff")):
+    for relative, content in (
+        ("numpy.libs/libgfortran-a.so.5", b"\x7fELF same"),
+        ("scipy.libs/libgfortran-b.so.5", b"\x7fELF same"),
+        ("scipy.libs/other.so", b"\x7fELF diff"),
+    ):
         (site / relative).parent.mkdir(parents=True, exist_ok=True)
         (site / relative).write_bytes(content)
     groups = minimize.identical_libraries(site, minimize.scan(site))

@@ -43,7 +43,9 @@ def test_unknown_nested_key_in_package_rules(write_recipe):
 
 def test_unknown_runtime_is_rejected_with_suggestion(write_recipe):
     path = write_recipe(MINIMAL.replace('"python3.12"', '"pyhton3.12"'))
-    with pytest.raises(RecipeError, match=r"'layer\.runtimes' has 'pyhton3\.12' \(did you mean 'python3\.12'\?\)"):
+    with pytest.raises(
+        RecipeError, match=r"'layer\.runtimes' has 'pyhton3\.12' \(did you mean 'python3\.12'\?\)"
+    ):
         parse_recipe(path)
 
 

@@ -38,7 +38,7 @@ def test_abi_and_arch_aliases():
 
 
 def test_unknown_runtime_and_arch_suggest():
-    with pytest.raises(ConfigError, match="did you mean 'python3.12'"):
+    with pytest.raises(ConfigError, match=r"did you mean 'python3\.12'"):
         get_target("pyhton3.12", "x86_64")
     with pytest.raises(ConfigError, match="did you mean 'x86_64'"):
         get_target("python3.12", "x86-64")

@@ -1,0 +1,170 @@
+"""End-to-end builds through the real CLI (typer's runner): real pip, real interpreters, real zips."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from builder.cli import app
+from builder.interpreters import find
+
+pytestmark = pytest.mark.network
+runner = CliRunner()
+HAVE_312 = find("3.12", machine="x86_64", override=None).found is not None
+
+
+def build(recipes: Path, out: Path, *args: str):
+    return runner.invoke(app, ["build", *args, "--recipes", str(recipes), "--output", str(out), "--json"])
+
+
+def layer_dir(out: Path, recipe: str, target: str = "python3.12-x86_64") -> Path:
+    return out / recipe / target
+
+
+def test_numpy_layer_is_built_verified_and_described(recipes_copy: Path, layers_out: Path):
+    result = build(recipes_copy, layers_out, "numpy", "-r", "python3.12", "-a", "x86_64")
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((layer_dir(layers_out, "numpy") / "manifest.json").read_text())
+    assert (
+        manifest["recipe"] == "numpy" and manifest["runtime"] == "python3.12" and manifest["arch"] == "x86_64"
+    )
+    assert manifest["packages"]["numpy"].startswith("2.")
+    assert manifest["size"]["unzipped_bytes"] > manifest["size"]["zipped_bytes"] > 1_000_000
+    with zipfile.ZipFile(layer_dir(layers_out, "numpy") / "layer.zip") as archive:
+        names = archive.namelist()
+    assert len(names) == manifest["size"]["file_count"]
+    assert all(name.startswith("python/") for name in names)
+    assert "python/numpy/__init__.py" in names
+    assert not [n for n in names if "/tests/" in n and "_natype" not in n and not n.endswith("__init__.py")]
+    pycs = [n for n in names if n.endswith(".pyc")]
+    if HAVE_312:
+        assert manifest["bytecode"]["status"] == "compiled"
+        assert pycs and all("cpython-312" in n for n in pycs), "only bytecode of the target version"
+        assert manifest["verification"]["smoke"]["status"] == "passed"
+    else:
+        assert manifest["bytecode"]["status"] == "skipped" and not pycs
+    assert manifest["largest"][0]["name"] in {"numpy", "numpy.libs"}
+
+
+def test_forced_rebuild_is_byte_identical_and_unchanged_rebuild_is_cached(
+    recipes_copy: Path, layers_out: Path
+):
+    zip_path = layer_dir(layers_out, "numpy") / "layer.zip"
+    if not zip_path.exists():
+        assert build(recipes_copy, layers_out, "numpy", "-r", "python3.12", "-a", "x86_64").exit_code == 0
+    first = zip_path.read_bytes()
+    forced = build(recipes_copy, layers_out, "numpy", "-r", "python3.12", "-a", "x86_64", "--no-cache")
+    assert forced.exit_code == 0, forced.output
+    assert json.loads(forced.stdout)["layers"][0]["cached"] is False
+    assert zip_path.read_bytes() == first
+    cached = build(recipes_copy, layers_out, "numpy", "-r", "python3.12", "-a", "x86_64")
+    assert cached.exit_code == 0
+    assert json.loads(cached.stdout)["layers"][0]["cached"] is True
+
+
+def test_layer_over_the_size_limit_fails_names_the_biggest_and_writes_nothing(
+    recipes_copy: Path, tmp_path: Path
+):
+    recipes = tmp_path / "recipes"
+    shutil.copytree(recipes_copy, recipes)
+    text = (recipes / "numpy.toml").read_text().replace("headroom_mb = 50", "headroom_mb = 255")
+    (recipes / "numpy.toml").write_text(text)  # headroom does not stale the lock
+    result = build(recipes, tmp_path / "out", "numpy", "-r", "python3.12", "-a", "x86_64")
+    assert result.exit_code == 6, result.output
+    assert "size: the layer is" in result.output and "Biggest: numpy" in result.output
+    assert not layer_dir(tmp_path / "out", "numpy").exists()
+    assert not [p for p in (tmp_path / "out" / ".work").iterdir()], "scratch folder cleaned up"
+
+
+@pytest.mark.skipif(not HAVE_312, reason="needs a Python 3.12 to run the smoke test")
+def test_failed_smoke_test_keeps_the_previous_good_layer(
+    recipes_copy: Path, layers_out: Path, tmp_path: Path
+):
+    good = layer_dir(layers_out, "numpy")
+    out = tmp_path / "out"
+    shutil.copytree(good, layer_dir(out, "numpy"))
+    before = (layer_dir(out, "numpy") / "layer.zip").read_bytes()
+    recipes = tmp_path / "recipes"
+    shutil.copytree(recipes_copy, recipes)
+    text = (
+        (recipes / "numpy.toml")
+        .read_text()
+        .replace('script = """', 'script = """\nraise SystemExit("broken on purpose")')
+    )
+    (recipes / "numpy.toml").write_text(text)
+    result = build(recipes, out, "numpy", "-r", "python3.12", "-a", "x86_64")
+    assert result.exit_code == 7, result.output
+    assert "the smoke test failed for python3.12-x86_64" in result.output
+    assert (layer_dir(out, "numpy") / "layer.zip").read_bytes() == before
+    assert sorted(p.name for p in (out / "numpy").iterdir()) == ["python3.12-x86_64"]
+
+
+@pytest.mark.skipif(not HAVE_312, reason="needs a Python 3.12 to run the smoke test")
+def test_rule_that_removes_what_the_smoke_test_needs_is_named(recipes_copy: Path, tmp_path: Path):
+    recipes = tmp_path / "recipes"
+    shutil.copytree(recipes_copy, recipes)
+    text = (
+        (recipes / "numpy.toml")
+        .read_text()
+        .replace("[smoke]", '[minimize]\nremove = ["numpy/fft/_pocketfft.py"]\n\n[smoke]')
+    )
+    (recipes / "numpy.toml").write_text(text)
+    result = build(recipes, tmp_path / "out", "numpy", "-r", "python3.12", "-a", "x86_64")
+    assert result.exit_code == 7, result.output
+    assert "minimize: rule 'recipe' removed numpy/fft/_pocketfft.py" in result.output
+    assert 'keep = ["numpy/fft/_pocketfft.py"]' in result.output
+
+
+def test_wrong_interpreter_override_skips_bytecode_and_says_why(recipes_copy: Path, tmp_path: Path):
+    result = build(
+        recipes_copy,
+        tmp_path / "out",
+        "numpy",
+        "-r",
+        "python3.12",
+        "-a",
+        "x86_64",
+        "--python",
+        sys.executable,
+    )
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((layer_dir(tmp_path / "out", "numpy") / "manifest.json").read_text())
+    if sys.version_info[:2] != (3, 12):
+        assert manifest["bytecode"]["status"] == "skipped"
+        assert "no Python of the target version found" in manifest["bytecode"]["reason"]
+        assert manifest["verification"]["smoke"]["status"] == "not run"
+        assert "smoke test not run" in result.output
+
+
+def test_missing_lock_is_refused_with_the_command_that_creates_it(recipes_copy: Path, tmp_path: Path):
+    recipes = tmp_path / "recipes"
+    shutil.copytree(recipes_copy, recipes)
+    shutil.rmtree(recipes / "locks" / "numpy")
+    result = build(recipes, tmp_path / "out", "numpy", "-r", "python3.12", "-a", "x86_64")
+    assert result.exit_code == 4
+    assert "layer-builder lock numpy --runtime python3.12 --arch x86_64" in result.output
+    assert not (tmp_path / "out" / "numpy").exists()
+
+
+def test_stale_lock_is_refused(recipes_copy: Path, tmp_path: Path):
+    recipes = tmp_path / "recipes"
+    shutil.copytree(recipes_copy, recipes)
+    text = (
+        (recipes / "numpy.toml").read_text().replace('requirements = ["numpy"]', 'requirements = ["numpy<3"]')
+    )
+    (recipes / "numpy.toml").write_text(text)
+    result = build(recipes, tmp_path / "out", "numpy", "-r", "python3.12", "-a", "x86_64")
+    assert result.exit_code == 4
+    assert "older than the recipe" in result.output
+
+
+def test_unknown_runtime_is_a_usage_error(recipes_copy: Path, tmp_path: Path):
+    result = build(recipes_copy, tmp_path / "out", "numpy", "-r", "pyhton3.12")
+    assert result.exit_code == 2
+    assert "did you mean 'python3.12'" in result.output

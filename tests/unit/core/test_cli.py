@@ -1,0 +1,66 @@
+"""The CLI through typer's runner, for commands that need no network."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from builder.cli import app
+
+runner = CliRunner()
+
+
+def test_version_and_help():
+    assert runner.invoke(app, ["--version"]).stdout.startswith("layer-builder ")
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("build", "lock", "recipes"):
+        assert command in result.stdout
+
+
+def test_recipes_list_json_shows_the_shipped_recipes(repo: Path):
+    result = runner.invoke(app, ["recipes", "list", "--recipes", str(repo / "recipes"), "--json"])
+    assert result.exit_code == 0, result.output
+    names = {r["name"] for r in json.loads(result.stdout)}
+    assert {"numpy", "scipy", "pandas", "scipy-stack"} <= names
+
+
+def test_recipes_show_reports_lock_states(repo: Path):
+    result = runner.invoke(
+        app, ["recipes", "show", "scipy-stack", "--recipes", str(repo / "recipes"), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["locks"]["python3.12-x86_64"]["state"] == "fresh"
+    assert data["locks"]["python3.11-x86_64"]["pins"]["numpy"] == "2.2.6"
+
+
+def test_lock_check_passes_for_committed_locks_and_fails_for_missing(repo: Path, write_recipe):
+    ok = runner.invoke(app, ["lock", "scipy-stack", "--check", "--recipes", str(repo / "recipes")])
+    assert ok.exit_code == 0, ok.output
+    path = write_recipe(
+        '[layer]\nrequirements = ["numpy"]\nruntimes = ["python3.12"]\narchitectures = ["x86_64"]\n'
+    )
+    missing = runner.invoke(app, ["lock", str(path), "--check"])
+    assert missing.exit_code == 4
+    assert "no lock for demo on python3.12-x86_64" in missing.output
+
+
+def test_bad_recipe_is_reported_with_file_key_and_exit_code(write_recipe):
+    path = write_recipe('[layer]\nrequirements = ["numpy"]\nruntime = ["python3.12"]\n')
+    result = runner.invoke(app, ["recipes", "show", str(path)])
+    assert result.exit_code == 3
+    assert "unknown key 'layer.runtime' (did you mean 'runtimes'?)" in result.output
+
+
+def test_recipe_not_supporting_the_target_is_refused(repo: Path, write_recipe, tmp_path: Path):
+    path = write_recipe(
+        '[layer]\nrequirements = ["numpy"]\nruntimes = ["python3.12"]\narchitectures = ["x86_64"]\n'
+    )
+    result = runner.invoke(
+        app, ["build", str(path), "-r", "python3.13", "-a", "x86_64", "-o", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 2
+    assert "does not support python3.13-x86_64" in result.output
