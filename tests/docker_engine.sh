@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# A private Docker engine for the docker-marked tests, also usable by hand.
+#
+#   tests/docker_engine.sh up      install docker.io + debootstrap if missing, start dockerd on a
+#                                  private socket, build the stand-in base image; idempotent
+#   tests/docker_engine.sh env     print the `export DOCKER_HOST=...` line for this engine
+#   tests/docker_engine.sh down    stop the daemon; keeps images and the rootfs cache for a fast `up`
+#   tests/docker_engine.sh purge   `down`, then delete the state folder (images and cache too)
+#
+# Usage by hand:  tests/docker_engine.sh up && eval "$(tests/docker_engine.sh env)"
+#
+# Settings (environment):
+#   LAYER_BUILDER_DOCKER_STATE   state folder (default /tmp/layer-builder-docker)
+#   LAYER_BUILDER_DEBIAN_MIRROR  Debian mirror for debootstrap (default: taken from the apt sources)
+#
+# Why this shape (see shared DESIGN.md, "Facts measured on this machine"): no image registry is
+# reachable here, so nothing may pull. The stand-in base image is a debootstrapped Debian bookworm
+# (python3 3.11 + pip + binutils) imported with `docker import`. The engine has no bridge network
+# and touches no iptables, so containers use `--network host`.
+set -euo pipefail
+
+STATE="${LAYER_BUILDER_DOCKER_STATE:-/tmp/layer-builder-docker}"
+SOCK="$STATE/docker.sock"
+DATA_ROOT="$STATE/data"
+EXEC_ROOT="$STATE/exec"
+PIDFILE="$STATE/dockerd.pid"
+LOG="$STATE/dockerd.log"
+CACHE="$STATE/cache"
+STANDIN_IMAGE="layer-builder-standin:bookworm"
+STANDIN_SUITE="bookworm"
+STANDIN_PACKAGES="python3,python3-pip,python3-venv,binutils"
+STANDIN_TARBALL="$CACHE/standin-$STANDIN_SUITE.tar"
+START_TIMEOUT_SECONDS=60
+STOP_TIMEOUT_SECONDS=30
+
+say() { printf 'docker_engine: %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+engine() { docker -H "unix://$SOCK" "$@"; }
+
+engine_answers() { [ -S "$SOCK" ] && engine version >/dev/null 2>&1; }
+
+daemon_pid() {
+    local pid
+    [ -f "$PIDFILE" ] || return 1
+    pid="$(cat "$PIDFILE")"
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && printf '%s\n' "$pid"
+}
+
+install_packages() {
+    local missing=()
+    # /usr/local/bin may hold a docker client without a daemon: dockerd is what we need.
+    command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+    command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+    [ "${#missing[@]}" -eq 0 ] && return 0
+    [ "$(id -u)" -eq 0 ] || die "need root to install ${missing[*]} (run with sudo)"
+    say "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Prints the first Debian archive URI of the machine's apt sources (one-line .list files and
+# deb822 .sources files), skipping security/updates/backports suites: debootstrap needs the
+# main archive, and hard-coding a host would bypass the mirror this machine is set up to use.
+apt_mirror() {
+    local files=()
+    [ -f /etc/apt/sources.list ] && files+=(/etc/apt/sources.list)
+    for f in /etc/apt/sources.list.d/*.list; do [ -f "$f" ] && files+=("$f"); done
+    {
+        if [ "${#files[@]}" -gt 0 ]; then
+            sed -E -n 's/^[[:space:]]*deb[[:space:]]+(\[[^]]*\][[:space:]]+)?([^[:space:]]+)[[:space:]]+([^[:space:]]+).*/\2 \3/p' \
+                "${files[@]}"
+        fi
+        for f in /etc/apt/sources.list.d/*.sources; do
+            [ -f "$f" ] || continue
+            awk 'BEGIN { RS = ""; FS = "\n" }
+                {
+                    types = ""; uris = ""; suites = ""; enabled = "yes"
+                    for (i = 1; i <= NF; i++) {
+                        if ($i ~ /^Types:/) types = substr($i, 7)
+                        else if ($i ~ /^URIs:/) uris = substr($i, 6)
+                        else if ($i ~ /^Suites:/) suites = substr($i, 8)
+                        else if ($i ~ /^Enabled:/) enabled = substr($i, 9)
+                    }
+                    if (types !~ /(^|[[:space:]])deb([[:space:]]|$)/ || enabled ~ /no/) next
+                    split(uris, u, /[[:space:]]+/); split(suites, s, /[[:space:]]+/)
+                    for (j in u) if (u[j] != "") for (k in s) if (s[k] != "") print u[j], s[k]
+                }' "$f"
+        done
+    } | awk '$1 ~ /\/debian\/?$/ && $2 !~ /-(security|updates|backports)$/ { print $1; exit }'
+}
+
+start_daemon() {
+    if engine_answers; then
+        say "engine already answering on $SOCK"
+        return 0
+    fi
+    if pid="$(daemon_pid)"; then
+        say "dockerd (pid $pid) is running but not answering; waiting for it"
+    else
+        rm -f "$SOCK" "$PIDFILE"
+        mkdir -p "$DATA_ROOT" "$EXEC_ROOT"
+        say "starting dockerd (data root $DATA_ROOT, log $LOG)"
+        # setsid: the daemon outlives this script and is not hit by the caller's Ctrl-C.
+        setsid dockerd \
+            --data-root "$DATA_ROOT" \
+            --exec-root "$EXEC_ROOT" \
+            --pidfile "$PIDFILE" \
+            -H "unix://$SOCK" \
+            --iptables=false \
+            --bridge=none \
+            >>"$LOG" 2>&1 </dev/null &
+    fi
+    local waited=0
+    until engine_answers; do
+        if [ "$waited" -ge "$START_TIMEOUT_SECONDS" ]; then
+            tail -n 20 "$LOG" >&2 || true
+            die "dockerd did not answer on $SOCK within ${START_TIMEOUT_SECONDS}s (log: $LOG)"
+        fi
+        sleep 1
+        waited=$((waited + 1))
+    done
+    say "engine answering on $SOCK"
+}
+
+build_standin_tarball() {
+    local mirror rootfs
+    mirror="${LAYER_BUILDER_DEBIAN_MIRROR:-$(apt_mirror)}"
+    [ -n "$mirror" ] || die "no Debian mirror found in /etc/apt/sources*; set LAYER_BUILDER_DEBIAN_MIRROR"
+    rootfs="$(mktemp -d "$STATE/rootfs.XXXXXX")"
+    say "debootstrap $STANDIN_SUITE from $mirror (about a minute)"
+    if ! debootstrap --variant=minbase --include="$STANDIN_PACKAGES" \
+        "$STANDIN_SUITE" "$rootfs" "$mirror" >"$STATE/debootstrap.log" 2>&1; then
+        tail -n 20 "$STATE/debootstrap.log" >&2 || true
+        rm -rf "$rootfs"
+        die "debootstrap failed (log: $STATE/debootstrap.log)"
+    fi
+    # The downloaded .debs are not needed in the image.
+    rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+    mkdir -p "$CACHE"
+    tar -C "$rootfs" -c . >"$STANDIN_TARBALL.partial"
+    mv "$STANDIN_TARBALL.partial" "$STANDIN_TARBALL"
+    rm -rf "$rootfs"
+}
+
+build_standin_image() {
+    if engine image inspect "$STANDIN_IMAGE" >/dev/null 2>&1; then
+        say "image $STANDIN_IMAGE present"
+        return 0
+    fi
+    [ -f "$STANDIN_TARBALL" ] || build_standin_tarball
+    say "importing $STANDIN_IMAGE from $STANDIN_TARBALL"
+    engine import \
+        --change 'ENV LANG=C.UTF-8' \
+        --change 'CMD ["/bin/bash"]' \
+        - "$STANDIN_IMAGE" <"$STANDIN_TARBALL" >/dev/null
+}
+
+cmd_up() {
+    mkdir -p "$STATE"
+    install_packages
+    start_daemon
+    build_standin_image
+    say "ready; use: export DOCKER_HOST=unix://$SOCK"
+}
+
+cmd_down() {
+    local pid waited=0
+    if pid="$(daemon_pid)"; then
+        # Containers first, so that none is left half-running in the kept data root.
+        if engine_answers; then
+            engine ps -aq | xargs -r docker -H "unix://$SOCK" rm -f >/dev/null 2>&1 || true
+        fi
+        say "stopping dockerd (pid $pid)"
+        kill "$pid"
+        while kill -0 "$pid" 2>/dev/null; do
+            if [ "$waited" -ge "$STOP_TIMEOUT_SECONDS" ]; then
+                say "dockerd did not stop in ${STOP_TIMEOUT_SECONDS}s; killing it"
+                kill -9 "$pid" 2>/dev/null || true
+                break
+            fi
+            sleep 1
+            waited=$((waited + 1))
+        done
+    else
+        say "no dockerd running for $STATE"
+    fi
+    rm -rf "$SOCK" "$PIDFILE" "$EXEC_ROOT"
+}
+
+cmd_purge() {
+    cmd_down
+    # The data root may still hold mounts if the daemon was killed; unmount before deleting.
+    if [ -d "$DATA_ROOT" ]; then
+        grep -F " $DATA_ROOT/" /proc/mounts | awk '{ print $2 }' | sort -r | xargs -r -n1 umount -l || true
+    fi
+    rm -rf "$STATE"
+    say "removed $STATE"
+}
+
+case "${1:-}" in
+up) cmd_up ;;
+down) cmd_down ;;
+purge) cmd_purge ;;
+env) printf 'export DOCKER_HOST=unix://%s\n' "$SOCK" ;;
+mirror) apt_mirror ;;
+*)
+    printf 'usage: %s up|down|purge|env\n' "$0" >&2
+    exit 2
+    ;;
+esac
