@@ -20,11 +20,10 @@ from typing import Any, Protocol
 
 from builder import (
     __version__,
+    backends,
     bytecode,
     elfcheck,
     elfstrip,
-    install,
-    interpreters,
     lock,
     manifest,
     minimize,
@@ -65,6 +64,7 @@ class BuildOptions:
     bytecode: str | None = None  # override of the recipe's bytecode mode
     use_cache: bool = True
     keep_work: bool = False
+    docker: backends.DockerSettings = field(default_factory=backends.DockerSettings)
     today: dt.date = field(default_factory=dt.date.today)
 
 
@@ -87,9 +87,7 @@ def build(recipe: Recipe, target: Target, options: BuildOptions, progress: Progr
     with progress.step("lock", "checking the lock"):
         locked, lock_path = lock.load_fresh(recipe, target)
     mode = options.bytecode or recipe.bytecode
-    compiler = interpreters.find(target.runtime.python, machine=None, override=options.python)
-    runner = interpreters.find(target.runtime.python, machine=target.arch.machine, override=options.python)
-    key = _build_key(recipe, target, options, lock_path, mode, compiler, runner)
+    key = _build_key(recipe, target, options, lock_path, mode)
     final = output_dir(options, recipe, target)
     package.clear_leftovers(final.parent, final.name)
     if options.use_cache:
@@ -102,26 +100,40 @@ def build(recipe: Recipe, target: Target, options: BuildOptions, progress: Progr
                 manifest=cached,
                 cached=True,
             )
-    with _workspace(options) as work:
-        return _build_fresh(
-            recipe,
-            target,
-            options,
-            progress,
-            _Context(locked, lock_path, mode, compiler, runner, key, final, work),
+    with _workspace(options) as work, _session(target, options, work, progress) as session:
+        ctx = _Context(
+            locked=locked, lock_path=lock_path, mode=mode, key=key, final=final, work=work, session=session
         )
+        return _build_fresh(recipe, target, options, progress, ctx)
 
 
-@dataclass(frozen=True)
+@contextmanager
+def _session(
+    target: Target, options: BuildOptions, work: Path, progress: Progress
+) -> Iterator[backends.Session]:
+    if options.backend == "docker":
+        with progress.step("container", f"starting the {target.arch.docker_platform} build container"):
+            manager = backends.docker_session(target, options.docker, work, progress.note)
+            session = manager.__enter__()
+        try:
+            yield session
+        except BaseException as exc:
+            manager.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        manager.__exit__(None, None, None)
+    else:
+        yield backends.local_session(target, options.python)
+
+
+@dataclass(frozen=True, kw_only=True)
 class _Context:
     locked: lock.Lock
     lock_path: Path
     mode: str
-    compiler: interpreters.Search
-    runner: interpreters.Search
     key: str
     final: Path
     work: Path
+    session: backends.Session
 
     @property
     def layer(self) -> Path:
@@ -135,18 +147,21 @@ class _Context:
 def _build_fresh(
     recipe: Recipe, target: Target, options: BuildOptions, progress: Progress, ctx: _Context
 ) -> BuildResult:
-    with progress.step("install", f"installing {len(ctx.locked.packages)} locked wheels for {target.key}"):
-        install.install_locked(ctx.lock_path, target, ctx.site)
+    with progress.step("install", f"installing {len(ctx.locked.packages)} locked packages for {target.key}"):
+        ctx.session.install(ctx.locked, ctx.lock_path, ctx.site)
     with progress.step("minimize", "planning and applying the minimize rules"):
         plan, applied, duplicates = _minimize(recipe, target, ctx)
     with progress.step("bytecode", f"compiling bytecode ({ctx.mode}) for Python {target.runtime.python}"):
         compiled = bytecode.compile_tree(
-            ctx.site, mode=ctx.mode, interpreter=ctx.compiler.found, looked_at=ctx.compiler.describe()
+            ctx.site,
+            mode=ctx.mode,
+            python=ctx.session.bytecode_python,
+            why_missing=ctx.session.why_no_bytecode,
         )
     if compiled.status == "skipped" and ctx.mode != "none":
         progress.note(f"bytecode not compiled: {compiled.reason}")
     with progress.step("verify", "checking ELF files and running the smoke test"):
-        verification = _verify(recipe, target, ctx, plan, applied, progress)
+        verification = _verify(recipe, target, ctx, plan, progress)
     with progress.step("size", "checking the size limits"):
         unzipped = _check_size(recipe, ctx.site)
     with progress.step("package", "writing the deterministic zip"), package.atomic_dir(ctx.final) as out:
@@ -158,7 +173,8 @@ def _build_fresh(
         manifest.write(out / manifest.MANIFEST, document)
     if facts.zipped_bytes > limits().direct_upload_zipped_bytes:
         progress.note(
-            f"{target.key}: the zip is {facts.zipped_bytes / 1e6:.1f} MB, over the 50 MB direct-upload limit; publishing uploads it through S3"
+            f"{target.key}: the zip is {facts.zipped_bytes / 1e6:.1f} MB, over the 50 MB direct-upload limit; "
+            "publishing uploads it through S3"
         )
     return BuildResult(
         recipe=recipe.name,
@@ -187,16 +203,12 @@ def _check_request(recipe: Recipe, target: Target, options: BuildOptions, progre
         )
 
 
-def _build_key(
-    recipe: Recipe,
-    target: Target,
-    options: BuildOptions,
-    lock_path: Path,
-    mode: str,
-    compiler: interpreters.Search,
-    runner: interpreters.Search,
-) -> str:
+def _build_key(recipe: Recipe, target: Target, options: BuildOptions, lock_path: Path, mode: str) -> str:
     """Everything that changes the output. Equal keys mean the existing layer can be reused."""
+    if options.backend == "docker":
+        backend = backends.docker_fingerprint(target, options.docker)
+    else:
+        backend = backends.local_fingerprint(target, options.python)
     payload = {
         "tool": __version__,
         "tables": table_version(),
@@ -204,10 +216,8 @@ def _build_key(
         "recipe": recipe.content_hash(),
         "lock": hashlib.sha256(lock_path.read_bytes()).hexdigest(),
         "target": target.key,
-        "backend": options.backend,
         "bytecode": mode,
-        "compiler": str(compiler.found) if compiler.found else None,
-        "runner": str(runner.found) if runner.found else None,
+        **backend,
     }
     return "sha256:" + hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
@@ -271,7 +281,6 @@ def _verify(
     target: Target,
     ctx: _Context,
     plan: minimize.Plan,
-    applied: minimize.Applied,
     progress: Progress,
 ) -> dict[str, Any]:
     problems = elfcheck.check_tree(
@@ -280,13 +289,18 @@ def _verify(
     if problems:
         listed = "\n".join(f"  {p.path}: {p.detail}" for p in problems[:15])
         raise VerificationError("verify", f"{len(problems)} ELF problem(s) for {target.key}:\n{listed}")
-    why = f"no Python {target.runtime.python} for {target.arch.machine} found ({ctx.runner.describe()})"
-    report = smoke.run_smoke(ctx.site, recipe.smoke, ctx.runner.found, why)
+    report = _smoke(recipe, ctx)
     if report.status == "not run":
         progress.note(f"smoke test not run for {target.key}: {report.reason}")
     if report.status == "failed":
         raise _smoke_failure(recipe, target, ctx, plan, report)
     return {"elf": {"status": "passed", "files_checked": "all"}, "smoke": report.as_dict()}
+
+
+def _smoke(recipe: Recipe, ctx: _Context) -> smoke.SmokeReport:
+    return smoke.run_smoke(
+        ctx.site, recipe.smoke, ctx.session.smoke_python, ctx.session.why_no_smoke, scratch=ctx.work / "smoke"
+    )
 
 
 def _smoke_failure(
@@ -315,7 +329,7 @@ def find_culprit_rule(recipe: Recipe, ctx: _Context, plan: minimize.Plan) -> tup
         by_rule.setdefault(decision.rule, []).append(decision.path)
     for rule, paths in by_rule.items():
         minimize.restore(ctx.site, aside, paths)
-        if smoke.run_smoke(ctx.site, recipe.smoke, ctx.runner.found, "").status == "passed":
+        if _smoke(recipe, ctx).status == "passed":
             return rule, paths
     return None
 
@@ -377,6 +391,9 @@ def _manifest(
         "os": runtime.os_name,
         "glibc": f"{runtime.glibc[0]}.{runtime.glibc[1]}",
         "backend": options.backend,
+        "build_image": (options.docker.base_image or runtime.build_image)
+        if options.backend == "docker"
+        else None,
         "tool_version": __version__,
         "build_key": ctx.key,
         "lock": {

@@ -8,13 +8,11 @@ depend on file mtimes, which zips and Lambda do not preserve.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from builder import proc
 from builder.errors import BuildError
-from builder.interpreters import Interpreter
+from builder.pythons import PythonRunner
 
 # Shown in tracebacks instead of the staging folder: where Lambda mounts a layer's python/.
 RUNTIME_PREFIX = "/opt/python"
@@ -29,18 +27,13 @@ class BytecodeReport:
     failed: tuple[str, ...] = ()  # files the target interpreter could not compile (kept as source)
 
 
-def compile_tree(site: Path, *, mode: str, interpreter: Interpreter | None, looked_at: str) -> BytecodeReport:
+def compile_tree(site: Path, *, mode: str, python: PythonRunner | None, why_missing: str) -> BytecodeReport:
+    """Compile every module under site with the target's interpreter (`python`, already checked)."""
     if mode == "none":
         return BytecodeReport(mode=mode, status="skipped", reason="bytecode = none", interpreter=None)
-    if interpreter is None:
-        return BytecodeReport(
-            mode=mode,
-            status="skipped",
-            reason=f"no Python of the target version found ({looked_at}); pass --python",
-            interpreter=None,
-        )
-    argv: list[str | Path] = [
-        interpreter.path,
+    if python is None:
+        return BytecodeReport(mode=mode, status="skipped", reason=why_missing, interpreter=None)
+    argv: list[str] = [
         "-I",
         "-m",
         "compileall",
@@ -54,8 +47,8 @@ def compile_tree(site: Path, *, mode: str, interpreter: Interpreter | None, look
     ]
     if mode == "sourceless":
         argv.append("-b")  # legacy location: x.pyc beside x.py, importable once x.py is gone
-    argv.append(site)
-    result = proc.run(argv, step="bytecode", check=False, env={**os.environ, "PYTHONDONTWRITEBYTECODE": ""})
+    argv.append(str(site))
+    result = python.run(argv, step="bytecode", env={"PYTHONDONTWRITEBYTECODE": ""}, timeout=None)
     failed = _failed_files(result.stdout, site)
     if not result.ok and not failed:
         raise BuildError("bytecode", f"compileall failed:\n{result.tail()}")
@@ -64,8 +57,8 @@ def compile_tree(site: Path, *, mode: str, interpreter: Interpreter | None, look
     return BytecodeReport(
         mode=mode,
         status="compiled",
-        reason=f"compiled by Python {interpreter.version} ({interpreter.machine})",
-        interpreter=str(interpreter.path),
+        reason=f"compiled by Python {python.version} ({python.machine})",
+        interpreter=python.label,
         failed=tuple(sorted(failed)),
     )
 

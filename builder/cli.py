@@ -6,9 +6,10 @@ from pathlib import Path
 
 import typer
 
-from builder import __version__, build, lock, render
+from builder import __version__, backends, build, lock, render
+from builder.cleanup.cli import register as register_cleanup
 from builder.console import console, err_console, handle_errors, report_error
-from builder.errors import LayerBuilderError
+from builder.errors import ConfigError, LayerBuilderError
 from builder.progress import RichProgress
 from builder.recipe import find_recipe, parse_recipe, recipe_files
 from builder.runtimes import Target, get_target
@@ -20,6 +21,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+register_cleanup(app)
 recipes_app = typer.Typer(help="List and show recipes.", no_args_is_help=True)
 app.add_typer(recipes_app, name="recipes")
 
@@ -36,6 +38,14 @@ ArchOpt = typer.Option(
     None, "--arch", "-a", help="x86_64 or arm64 (repeatable; default: all the recipe lists)."
 )
 JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")
+BackendOpt = typer.Option(
+    "local", "--backend", help="local (wheels only, no Docker) or docker (Amazon Linux container)."
+)
+BaseImageOpt = typer.Option(
+    None, "--base-image", help="docker: base image instead of the runtime's build image."
+)
+NetworkOpt = typer.Option("host", "--network", help="docker: network for the build container.")
+KeepContainerOpt = typer.Option(False, "--keep-container", help="docker: keep the container for debugging.")
 
 
 def _version(value: bool) -> None:
@@ -90,17 +100,30 @@ def lock_command(
     check: bool = typer.Option(
         False, "--check", help="Only check that the locks exist and are fresh; resolve nothing."
     ),
+    backend: str = BackendOpt,
+    base_image: str | None = BaseImageOpt,
+    network: str = NetworkOpt,
     recipes: list[Path] | None = RecipesOpt,
 ) -> None:
-    """Resolve the recipe for each runtime and architecture and write pinned, hashed locks."""
+    """Resolve the recipe for each runtime and architecture and write pinned, hashed locks.
+
+    The local backend resolves wheels for the target's platform tags; the docker backend resolves
+    inside the runtime's build image, where a dependency without a wheel may come as source.
+    """
     recipe = find_recipe(recipe_name, _dirs(recipes))
+    resolver: lock.Resolver = lock.PipResolver()
+    if backend == "docker":
+        settings = backends.DockerSettings(base_image=base_image, network=network)
+        resolver = backends.ContainerResolver(settings, Path("layers").resolve() / ".work", err_console.print)
+    elif backend != "local":
+        raise ConfigError(f"unknown backend {backend!r}; use local or docker")
     for target in _targets(runtime, arch, recipe.runtimes, recipe.architectures):
         if check:
             _, path = lock.load_fresh(recipe, target)
             console.print(f"[green]fresh[/green] {path}")
             continue
         with err_console.status(f"resolving {recipe.name} for {target.key}"):
-            resolved, path = lock.create(recipe, target, lock.PipResolver())
+            resolved, path = lock.create(recipe, target, resolver)
         pins = ", ".join(f"{p.name} {p.version}" for p in resolved.packages if p.requested)
         console.print(f"[green]locked[/green] {target.key}: {pins} → {path}")
 
@@ -111,7 +134,10 @@ def build_command(
     recipe_name: str = typer.Argument(..., metavar="RECIPE"),
     runtime: list[str] | None = RuntimeOpt,
     arch: list[str] | None = ArchOpt,
-    backend: str = typer.Option("local", "--backend", help="local (wheels only, no Docker) or docker."),
+    backend: str = BackendOpt,
+    base_image: str | None = BaseImageOpt,
+    network: str = NetworkOpt,
+    keep_container: bool = KeepContainerOpt,
     output: Path = typer.Option(Path("layers"), "--output", "-o", help="Output folder."),
     python: Path | None = typer.Option(
         None, "--python", help="Interpreter of the target version for bytecode and the smoke test."
@@ -136,7 +162,10 @@ def build_command(
         bytecode=bytecode,
         use_cache=not (no_cache or explain),
         keep_work=keep_work,
+        docker=backends.DockerSettings(base_image=base_image, network=network, keep_container=keep_container),
     )
+    if backend not in ("local", "docker"):
+        raise ConfigError(f"unknown backend {backend!r}; use local or docker")
     results, failures = [], []
     for target in _targets(runtime, arch, recipe.runtimes, recipe.architectures):
         progress = RichProgress(err_console, prefix=f"[cyan]{target.key}[/cyan] ")

@@ -483,6 +483,38 @@ class BuildContainer:
         Runs as the invoking host user unless `user` says otherwise (e.g. "0" for setup steps).
         A non-zero exit raises ContainerError naming `step` with the last lines of output.
         """
+        exit_code, lines = self._exec(
+            argv, step=step, on_output=on_output, user=user, env=env, workdir=workdir
+        )
+        if exit_code != 0:
+            raise self._command_failed(step, argv, exit_code, lines)
+        return lines.text()
+
+    def run_unchecked(
+        self,
+        argv: Sequence[str],
+        *,
+        step: str,
+        on_output: OutputCallback | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> tuple[int, str]:
+        """Like run(), but returns (exit code, output) instead of raising on a non-zero exit.
+
+        For commands whose failure output is the result (a smoke test, compileall's error list).
+        """
+        exit_code, lines = self._exec(argv, step=step, on_output=on_output, user=None, env=env, workdir=None)
+        return exit_code, lines.text()
+
+    def _exec(
+        self,
+        argv: Sequence[str],
+        *,
+        step: str,
+        on_output: OutputCallback | None,
+        user: str | None,
+        env: Mapping[str, str] | None,
+        workdir: str | None,
+    ) -> tuple[int, _LineCollector]:
         if not self._started:
             raise RuntimeError("BuildContainer.run() called outside its `with` block")
         exec_user = user if user is not None else self.user
@@ -501,10 +533,7 @@ class BuildContainer:
             for chunk in api.exec_start(exec_id, stream=True):
                 lines.feed(chunk)
             lines.close()
-            exit_code = _exit_code(api, exec_id)
-        if exit_code != 0:
-            raise self._command_failed(step, argv, exit_code, lines)
-        return lines.text()
+            return _exit_code(api, exec_id), lines
 
     def _exec_env(self, exec_user: str, env: Mapping[str, str] | None) -> dict[str, str]:
         merged: dict[str, str] = {}

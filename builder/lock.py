@@ -187,8 +187,13 @@ class PipResolver:
             result = proc.run(argv, step="lock", check=False)
             if not result.ok:
                 raise _resolution_error(result, target)
-            report = json.loads(report_path.read_text(encoding="utf-8"))
-        return [_locked(item) for item in report["install"]]
+            return packages_from_report(report_path)
+
+
+def packages_from_report(report_path: Path) -> list[LockedPackage]:
+    """The pinned, hashed packages of a `pip install --dry-run --report` file."""
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    return [_locked(item) for item in report["install"]]
 
 
 def _resolution_error(result: proc.Result, target: Target) -> LockError:

@@ -138,8 +138,8 @@ def _effective(rules: RuleSet, config: MinimizeConfig, requested: frozenset[str]
     if config.keep:
         keeps.append(("keep:recipe", Rule(name="keep:recipe", why="recipe keep-list", patterns=config.keep)))
     package_keeps: dict[str, list[str]] = defaultdict(list)
-    for name, patterns in rules.package_keeps.items():
-        package_keeps[name] += patterns
+    for name, default_keeps in rules.package_keeps.items():
+        package_keeps[name] += default_keeps
     for name, package_rules in config.packages.items():
         package_keeps[name] += package_rules.keep
     for name, patterns in sorted(package_keeps.items()):

@@ -8,14 +8,13 @@ library are importable, as on Lambda; `-B` and PYTHONDONTWRITEBYTECODE keep the 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from builder.interpreters import Interpreter
+from builder import proc
+from builder.errors import BuildError
+from builder.pythons import PythonRunner
 from builder.recipe import SmokeTest
 
 MARKER = "@@layer-builder-smoke@@"
@@ -71,50 +70,46 @@ class SmokeReport:
         }
 
 
-def run_smoke(site: Path, smoke: SmokeTest, interpreter: Interpreter | None, why_missing: str) -> SmokeReport:
+def run_smoke(
+    site: Path, smoke: SmokeTest, python: PythonRunner | None, why_missing: str, scratch: Path
+) -> SmokeReport:
+    """Run the recipe's smoke test against site with `python`; scratch must be visible to it too."""
     if not smoke.imports and not smoke.script:
         return SmokeReport(status="not run", reason="the recipe has no smoke test")
-    if interpreter is None:
+    if python is None:
         return SmokeReport(status="not run", reason=why_missing)
-    with tempfile.TemporaryDirectory(prefix="layer-builder-smoke-") as tmp:
-        spec_path = Path(tmp) / "spec.json"
-        spec_path.write_text(json.dumps({"imports": list(smoke.imports), "script": smoke.script}))
-        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "HOME": tmp, "TMPDIR": tmp}
-        argv = [str(interpreter.path), "-I", "-S", "-B", "-c", RUNNER, str(site.resolve()), str(spec_path)]
-        started = time.perf_counter()
-        try:
-            done = subprocess.run(
-                argv, capture_output=True, text=True, env=env, cwd=tmp, timeout=smoke.timeout_seconds
-            )
-        except subprocess.TimeoutExpired:
-            return SmokeReport(
-                status="failed",
-                reason=f"the smoke test did not finish within {smoke.timeout_seconds} s",
-                interpreter=str(interpreter.path),
-            )
-        seconds = round(time.perf_counter() - started, 2)
-    return _report(done, interpreter, seconds)
+    scratch.mkdir(parents=True, exist_ok=True)
+    spec_path = scratch / "smoke-spec.json"
+    spec_path.write_text(json.dumps({"imports": list(smoke.imports), "script": smoke.script}))
+    env = {"PYTHONDONTWRITEBYTECODE": "1", "HOME": str(scratch), "TMPDIR": str(scratch)}
+    args = ["-I", "-S", "-B", "-c", RUNNER, str(site.resolve()), str(spec_path)]
+    started = time.perf_counter()
+    try:
+        result = python.run(args, step="verify", env=env, timeout=smoke.timeout_seconds)
+    except BuildError as exc:  # did not finish in time, or could not start
+        return SmokeReport(status="failed", reason=exc.message, interpreter=python.label)
+    return _report(result, python, round(time.perf_counter() - started, 2))
 
 
-def _report(done: subprocess.CompletedProcess[str], interpreter: Interpreter, seconds: float) -> SmokeReport:
-    lines = [line for line in done.stdout.splitlines() if line.startswith(MARKER)]
+def _report(result: proc.Result, python: PythonRunner, seconds: float) -> SmokeReport:
+    lines = [line for line in result.stdout.splitlines() if line.startswith(MARKER)]
     if not lines:
-        tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
+        tail = "\n".join((result.stderr + result.stdout).strip().splitlines()[-15:])
         return SmokeReport(
             status="failed",
-            reason=f"the interpreter crashed or exited early ({done.returncode}):\n{tail}",
-            interpreter=str(interpreter.path),
+            reason=f"the interpreter crashed or exited early ({result.returncode}):\n{tail}",
+            interpreter=python.label,
             seconds=seconds,
         )
     report = json.loads(lines[-1][len(MARKER) :])
     failures = [f"import {item['name']}: {item['error']}" for item in report["imports"] if not item["ok"]]
     if report["script"] and not report["script"]["ok"]:
         failures.append(f"script: {report['script']['error']}")
-    status = "passed" if not failures and done.returncode == 0 else "failed"
+    status = "passed" if not failures and result.returncode == 0 else "failed"
     return SmokeReport(
         status=status,
-        reason=f"{len(report['imports'])} imports and the script, with Python {interpreter.version} ({interpreter.machine})",
-        interpreter=str(interpreter.path),
+        reason=f"{len(report['imports'])} imports and the script, with Python {python.version} ({python.machine})",
+        interpreter=python.label,
         seconds=seconds,
         failures=tuple(failures),
     )

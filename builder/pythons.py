@@ -1,0 +1,53 @@
+"""A Python interpreter that build steps can run commands with: on this machine or in a container.
+
+The bytecode and smoke-test steps only need "run this interpreter with these arguments and give me
+the exit code and output"; where the interpreter lives is the backend's business.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from builder import proc
+from builder.interpreters import Interpreter
+
+
+class PythonRunner(Protocol):
+    @property
+    def version(self) -> str: ...  # "3.12"
+    @property
+    def machine(self) -> str: ...  # "x86_64" / "aarch64"
+    @property
+    def label(self) -> str: ...  # for messages and the manifest
+
+    def run(
+        self, args: Sequence[str], *, step: str, env: Mapping[str, str], timeout: float | None
+    ) -> proc.Result: ...
+
+
+@dataclass(frozen=True)
+class LocalPython:
+    interpreter: Interpreter
+
+    @property
+    def version(self) -> str:
+        return self.interpreter.version
+
+    @property
+    def machine(self) -> str:
+        return self.interpreter.machine
+
+    @property
+    def label(self) -> str:
+        return str(self.interpreter.path)
+
+    def run(
+        self, args: Sequence[str], *, step: str, env: Mapping[str, str], timeout: float | None
+    ) -> proc.Result:
+        import os
+
+        return proc.run(
+            [self.interpreter.path, *args], step=step, env={**os.environ, **env}, timeout=timeout, check=False
+        )
