@@ -172,7 +172,11 @@ class DockerSession:
 
 @contextmanager
 def docker_session(
-    target: Target, settings: DockerSettings, work: Path, notify: container.OutputCallback
+    target: Target,
+    settings: DockerSettings,
+    work: Path,
+    notify: container.OutputCallback,
+    on_output: container.OutputCallback | None = None,
 ) -> Iterator[DockerSession]:
     """Start the build container for target, with the scratch folder mounted at the same path."""
     client = container.connect(settings.docker_host)
@@ -180,7 +184,12 @@ def docker_session(
     base = settings.base_image or target.runtime.build_image
     with _dockerfile_on_disk(work) as dockerfile:
         image = container.ensure_build_image(
-            client, base_image=base, dockerfile=dockerfile, platform=platform, network=settings.network
+            client,
+            base_image=base,
+            dockerfile=dockerfile,
+            platform=platform,
+            network=settings.network,
+            on_output=on_output,
         )
     # Probing costs a throwaway container; only a foreign architecture needs it.
     if target.arch.machine != host_machine() and not container.can_run_platform(client, image, platform):
@@ -206,7 +215,9 @@ def docker_session(
         notify=notify,
     ) as box:
         python = _container_python(box, target)
-        yield DockerSession(target=target, box=box, python=python, pip_env=pip_env, work=work, on_output=None)
+        yield DockerSession(
+            target=target, box=box, python=python, pip_env=pip_env, work=work, on_output=on_output
+        )
 
 
 @contextmanager

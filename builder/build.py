@@ -37,6 +37,7 @@ from builder.runtimes import Target, limits, table_version
 
 class Progress(Protocol):
     def step(self, name: str, description: str) -> AbstractContextManager[None]: ...
+    def output(self, line: str) -> None: ...
     def note(self, message: str) -> None: ...
 
 
@@ -51,6 +52,9 @@ class QuietProgress:
     def step(self, name: str, description: str) -> Iterator[None]:
         self.steps.append(name)
         yield
+
+    def output(self, line: str) -> None:
+        pass
 
     def note(self, message: str) -> None:
         self.notes.append(message)
@@ -113,7 +117,7 @@ def _session(
 ) -> Iterator[backends.Session]:
     if options.backend == "docker":
         with progress.step("container", f"starting the {target.arch.docker_platform} build container"):
-            manager = backends.docker_session(target, options.docker, work, progress.note)
+            manager = backends.docker_session(target, options.docker, work, progress.note, progress.output)
             session = manager.__enter__()
         try:
             yield session

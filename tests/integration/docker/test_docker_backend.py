@@ -165,3 +165,15 @@ def test_failing_install_in_the_container_names_the_step_and_keeps_the_good_laye
     assert "HASH" in result.output.upper()
     assert (out / "numpy" / "python3.11-x86_64" / "layer.zip").read_bytes() == b"the previous good layer"
     assert containers_left(docker_client) == []
+
+
+def test_arm64_without_an_arm64_image_or_emulation_says_what_to_do(
+    recipes: Path, standin_image: str, docker_client: docker.DockerClient, tmp_path: Path
+):
+    # The stand-in exists for linux/amd64 only and no registry is reachable to pull an arm64 one.
+    result = cli("build", "numpy", "-r", "python3.11", "-a", "arm64", "--backend", "docker",
+                 "--base-image", standin_image, "--recipes", str(recipes), "-o", str(tmp_path / "out"))  # fmt: skip
+    assert result.exit_code == 8, result.output
+    assert "linux/arm64" in result.output
+    assert not (tmp_path / "out" / "numpy").exists()
+    assert containers_left(docker_client) == []
