@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +58,9 @@ def candidates(version: str, env: Mapping[str, str]) -> list[tuple[str, Path]]:
     if versions.is_dir():
         for folder in sorted(versions.glob(f"{version}.*"), reverse=True):
             found.append(("pyenv", folder / "bin" / f"python{version}"))
+    # The interpreter running layer-builder, when it happens to be the target's version.
+    if f"{sys.version_info[0]}.{sys.version_info[1]}" == version:
+        found.append(("this interpreter", Path(sys.executable)))
     uv = shutil.which("uv", path=env.get("PATH"))
     if uv:
         try:
