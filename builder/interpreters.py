@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 PROBE = "import sys, platform; print(sys.version_info[0], sys.version_info[1], platform.machine(), sys.executable)"
@@ -34,8 +35,12 @@ class Search:
         return ", ".join(self.looked_at) or "nowhere"
 
 
+@cache
 def probe(path: Path) -> Interpreter | None:
-    """Ask an executable which Python it is; None if it is not a working interpreter."""
+    """Ask an executable which Python it is; None if it is not a working interpreter.
+
+    Cached: a build asks twice (bytecode and smoke test) and a probe costs a process start.
+    """
     try:
         done = subprocess.run([str(path), "-I", "-c", PROBE], capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired):
