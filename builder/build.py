@@ -68,6 +68,7 @@ class BuildOptions:
     bytecode: str | None = None  # override of the recipe's bytecode mode
     use_cache: bool = True
     keep_work: bool = False
+    dry_run: bool = False  # install and plan, print, write nothing
     docker: backends.DockerSettings = field(default_factory=backends.DockerSettings)
     today: dt.date = field(default_factory=dt.date.today)
 
@@ -76,10 +77,11 @@ class BuildOptions:
 class BuildResult:
     recipe: str
     target: str
-    zip_path: Path
+    zip_path: Path | None  # None for a dry run
     manifest: dict[str, Any]
     cached: bool
     plan: minimize.Plan | None = None
+    dry_run: bool = False
 
 
 def output_dir(options: BuildOptions, recipe: Recipe, target: Target) -> Path:
@@ -94,7 +96,7 @@ def build(recipe: Recipe, target: Target, options: BuildOptions, progress: Progr
     key = _build_key(recipe, target, options, lock_path, mode)
     final = output_dir(options, recipe, target)
     package.clear_leftovers(final.parent, final.name)
-    if options.use_cache:
+    if options.use_cache and not options.dry_run:
         cached = _from_cache(final, key)
         if cached is not None:
             return BuildResult(
@@ -153,8 +155,20 @@ def _build_fresh(
 ) -> BuildResult:
     with progress.step("install", f"installing {len(ctx.locked.packages)} locked packages for {target.key}"):
         ctx.session.install(ctx.locked, ctx.lock_path, ctx.site)
-    with progress.step("minimize", "planning and applying the minimize rules"):
-        plan, applied, duplicates = _minimize(recipe, target, ctx)
+    with progress.step("plan", "planning the minimize rules"):
+        plan = _plan(recipe, target, ctx)
+    if options.dry_run:
+        return BuildResult(
+            recipe=recipe.name,
+            target=target.key,
+            zip_path=None,
+            manifest={},
+            cached=False,
+            plan=plan,
+            dry_run=True,
+        )
+    with progress.step("minimize", "removing and stripping what the plan says"):
+        applied, duplicates = _minimize(recipe, target, ctx, plan)
     with progress.step("bytecode", f"compiling bytecode ({ctx.mode}) for Python {target.runtime.python}"):
         compiled = bytecode.compile_tree(
             ctx.site,
@@ -252,18 +266,21 @@ def _workspace(options: BuildOptions) -> Iterator[Path]:
 # ---------------------------------------------------------------- minimize
 
 
-def _minimize(
-    recipe: Recipe, target: Target, ctx: _Context
-) -> tuple[minimize.Plan, minimize.Applied, list[list[str]]]:
-    files = minimize.scan(ctx.site)
+def _plan(recipe: Recipe, target: Target, ctx: _Context) -> minimize.Plan:
     tool = elfstrip.find_strip_tool(target.arch.machine) if recipe.minimize.strip else None
-    plan = minimize.plan(
-        files,
+    return minimize.plan(
+        minimize.scan(ctx.site),
         rules=minimize.default_rules(),
         config=recipe.minimize,
         requested=recipe.requirement_names,
         strip_available=tool is not None,
     )
+
+
+def _minimize(
+    recipe: Recipe, target: Target, ctx: _Context, plan: minimize.Plan
+) -> tuple[minimize.Applied, list[list[str]]]:
+    tool = elfstrip.find_strip_tool(target.arch.machine) if plan.strip_available else None
     applied = minimize.move_aside(ctx.site, plan.decisions, ctx.work / "removed")
     to_strip = [ctx.site / d.path for d in plan.by_action(minimize.STRIP)]
     if to_strip and tool is not None:
@@ -274,7 +291,7 @@ def _minimize(
             f"{f.path.relative_to(ctx.site).as_posix()}: {f.reason}" for f in result.restored
         ]
     duplicates = minimize.identical_libraries(ctx.site, minimize.scan(ctx.site))
-    return plan, applied, duplicates
+    return applied, duplicates
 
 
 # ---------------------------------------------------------------- verify

@@ -148,6 +148,9 @@ def build_command(
     explain: bool = typer.Option(
         False, "--explain", help="Print the minimize plan per rule and per package."
     ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Install and print the minimize plan; write no layer."
+    ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Rebuild even when an identical layer exists."),
     keep_work: bool = typer.Option(False, "--keep-work", help="Keep the scratch folder for debugging."),
     recipes: list[Path] | None = RecipesOpt,
@@ -161,6 +164,7 @@ def build_command(
         python=python,
         bytecode=bytecode,
         use_cache=not (no_cache or explain),
+        dry_run=dry_run,
         keep_work=keep_work,
         docker=backends.DockerSettings(base_image=base_image, network=network, keep_container=keep_container),
     )
@@ -174,7 +178,7 @@ def build_command(
         except LayerBuilderError as exc:  # report it, go on with the other targets, fail at the end
             failures.append((target.key, exc))
             report_error(exc)
-    render.build_results(results, failures, explain=explain, as_json=as_json)
+    render.build_results(results, failures, explain=explain or dry_run, as_json=as_json)
     if failures:
         raise typer.Exit(failures[0][1].exit_code)
 

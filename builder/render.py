@@ -95,7 +95,7 @@ def build_results(
 ) -> None:
     if as_json:
         payload = {
-            "layers": [{"zip": str(r.zip_path), "cached": r.cached, "manifest": r.manifest} for r in results],
+            "layers": [_result_dict(r) for r in results],
             "failures": [
                 {"target": key, "error": exc.message, "exit_code": exc.exit_code} for key, exc in failures
             ],
@@ -106,8 +106,9 @@ def build_results(
         for result in results:
             if result.plan is not None:
                 explain_plan(result)
+    results = [r for r in results if not r.dry_run]
     if not results:
-        return  # each failure was already reported as an error
+        return  # dry runs print only their plans; each failure was already reported as an error
     table = Table(title="Layers")
     for column in (
         "recipe",
@@ -141,6 +142,21 @@ def build_results(
     console.print(table)
 
 
+def _result_dict(result: build.BuildResult) -> dict[str, Any]:
+    if result.dry_run and result.plan is not None:
+        return {
+            "target": result.target,
+            "dry_run": True,
+            "plan": {
+                "by_rule": result.plan.summary_by_rule(),
+                "by_package": result.plan.summary_by_package(),
+                "remove": [d.path for d in result.plan.by_action("remove")],
+                "strip": [d.path for d in result.plan.by_action("strip")],
+            },
+        }
+    return {"zip": str(result.zip_path), "cached": result.cached, "manifest": result.manifest}
+
+
 def explain_plan(result: build.BuildResult) -> None:
     assert result.plan is not None
     plan = result.plan
@@ -151,10 +167,16 @@ def explain_plan(result: build.BuildResult) -> None:
         action = "strip" if rule == "strip" else "remove"
         table.add_row(rule, action, str(row["files"]), _mb(row["bytes"]))
     console.print(table)
-    saved = result.manifest["minimize"]["strip_saved_bytes"]
-    console.print(
-        f"strip saved {_mb(saved)} MB on {result.manifest['minimize']['stripped_files']} extension modules"
-    )
+    if result.dry_run:
+        removed, stripped = len(plan.by_action("remove")), len(plan.by_action("strip"))
+        console.print(
+            f"dry run: {removed} files would be removed and {stripped} extension modules stripped; nothing was written"
+        )
+    else:
+        done = result.manifest["minimize"]
+        console.print(
+            f"strip saved {_mb(done['strip_saved_bytes'])} MB on {done['stripped_files']} extension modules"
+        )
     table = Table(title="by package")
     for column in ("package", "kept MB", "removed MB", "removed files"):
         table.add_column(column)

@@ -168,3 +168,14 @@ def test_unknown_runtime_is_a_usage_error(recipes_copy: Path, tmp_path: Path):
     result = build(recipes_copy, tmp_path / "out", "numpy", "-r", "pyhton3.12")
     assert result.exit_code == 2
     assert "did you mean 'python3.12'" in result.output
+
+
+def test_dry_run_prints_the_plan_and_writes_no_layer(recipes_copy: Path, tmp_path: Path):
+    result = build(recipes_copy, tmp_path / "out", "numpy", "-r", "python3.12", "-a", "x86_64", "--dry-run")
+    assert result.exit_code == 0, result.output
+    planned = json.loads(result.stdout)["layers"][0]
+    assert planned["dry_run"] is True
+    assert planned["plan"]["by_rule"]["tests"]["files"] > 100
+    assert "numpy/_core/tests/_natype.py" not in planned["plan"]["remove"]
+    assert any(p.startswith("numpy/_core/_multiarray_umath") for p in planned["plan"]["strip"])
+    assert not (tmp_path / "out" / "numpy").exists()
