@@ -1,0 +1,220 @@
+"""The one place that builds boto3 sessions and clients.
+
+Every AWS call layer-builder makes goes through a client made here, so they all share the same
+habits:
+
+- botocore's *adaptive* retry mode with a bounded number of attempts. Adaptive mode adds a
+  client-side token bucket that slows the client down after a throttle, which is how we respect the
+  Lambda control plane's shared request rate (about 15 requests per second per account and region)
+  without hard-coding it. Callers share one client per account and region across their threads so
+  the bucket sees all of their calls.
+- an optional role to assume (``--role-arn``) through STS, with credentials that refresh themselves
+  before they expire, so a long run in a large account does not fail half way.
+- region names checked against botocore's endpoint data before any call, so a typo fails with
+  "did you mean ...?" instead of a DNS error.
+
+The endpoint comes from the usual AWS configuration: ``AWS_ENDPOINT_URL`` (boto3 reads it itself)
+points every client at a moto server in the tests.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import botocore.session
+from botocore.config import Config
+from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+
+from builder import __version__
+from builder.errors import AwsError, ConfigError
+from builder.suggest import did_you_mean
+
+# Enough attempts to ride out a short throttling burst, few enough that a real outage ends the
+# call in well under a minute (botocore caps each backoff at 20 s).
+DEFAULT_MAX_ATTEMPTS = 6
+
+ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
+# Errors that mean "slow down"; after the retries are used up they are reported as throttled.
+THROTTLE_CODES = frozenset(
+    {"TooManyRequestsException", "ThrottlingException", "Throttling", "RequestLimitExceeded", "429"}
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AwsOptions:
+    """How clients behave; the defaults suit the CLI, the scheduled job and the tests alike."""
+
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    max_pool_connections: int = 10
+    role_session_name: str = "layer-builder"
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_attempts <= 20:
+            raise ConfigError(
+                f"--max-attempts must be between 1 and 20, got {self.max_attempts}",
+                hint="each attempt backs off up to 20 s; 6 is a good default",
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Account:
+    """A set of credentials: the default chain, or a role assumed from it."""
+
+    session: boto3.Session
+    role_arn: str | None
+    account_id: str
+
+
+@functools.cache
+def known_regions() -> frozenset[str]:
+    """Every region botocore knows Lambda endpoints for, in every partition."""
+    session = botocore.session.get_session()
+    regions: set[str] = set()
+    for partition in session.get_available_partitions():
+        regions.update(session.get_available_regions("lambda", partition))
+    return frozenset(regions)
+
+
+def validate_regions(regions: Iterable[str]) -> list[str]:
+    """Return the regions in order without duplicates; raise ConfigError for an unknown one."""
+    known = known_regions()
+    result: list[str] = []
+    for region in regions:
+        name = region.strip()
+        if name not in known:
+            raise ConfigError(
+                f"unknown region {name!r}{did_you_mean(name, sorted(known))}",
+                hint="use a region code such as us-east-1; a region newer than this botocore "
+                "needs `pip install -U botocore`",
+            )
+        if name not in result:
+            result.append(name)
+    if not result:
+        raise ConfigError("no region given", hint="pass --region, e.g. --region us-east-1")
+    return result
+
+
+def validate_role_arn(role_arn: str) -> str:
+    if not ROLE_ARN.match(role_arn):
+        raise ConfigError(
+            f"not an IAM role ARN: {role_arn!r}",
+            hint="expected arn:aws:iam::123456789012:role/NAME",
+        )
+    return role_arn
+
+
+def client_config(options: AwsOptions) -> Config:
+    return Config(
+        retries={"mode": "adaptive", "total_max_attempts": options.max_attempts},
+        max_pool_connections=options.max_pool_connections,
+        user_agent_extra=f"layer-builder/{__version__}",
+    )
+
+
+def base_session() -> boto3.Session:
+    return boto3.Session()
+
+
+def assume_role(base: boto3.Session, role_arn: str, region: str, options: AwsOptions) -> boto3.Session:
+    """A session whose credentials come from assuming role_arn, refreshed before they expire.
+
+    STS is called in `region` (regional endpoint, right partition) rather than the global one.
+    """
+    source = base.get_credentials()
+    if source is None:
+        raise _no_credentials()
+    fetcher = AssumeRoleCredentialFetcher(
+        client_creator=functools.partial(base.client, region_name=region, config=client_config(options)),
+        source_credentials=source,
+        role_arn=validate_role_arn(role_arn),
+        extra_args={"RoleSessionName": options.role_session_name},
+    )
+    credentials = DeferredRefreshableCredentials(
+        method="assume-role", refresh_using=fetcher.fetch_credentials
+    )
+    core = botocore.session.Session()
+    # botocore has no public setter for refreshable credentials; this is the same hook the AWS CLI
+    # uses for its assume-role profiles.
+    core._credentials = credentials
+    return boto3.Session(botocore_session=core)
+
+
+def open_account(
+    role_arn: str | None, region: str, options: AwsOptions, base: boto3.Session | None = None
+) -> Account:
+    """Resolve credentials (assuming role_arn if given) and find out which account they belong to.
+
+    One sts:GetCallerIdentity call: it needs no permission, proves the credentials work before any
+    planning starts and names the account in every report.
+    """
+    base = base or base_session()
+    session = assume_role(base, role_arn, region, options) if role_arn else base
+    sts = session.client("sts", region_name=region, config=client_config(options))
+    try:
+        identity = sts.get_caller_identity()
+    except (NoCredentialsError, NoRegionError) as exc:
+        raise _no_credentials() from exc
+    except ClientError as exc:
+        target = f"assume {role_arn}" if role_arn else "use the configured credentials"
+        raise AwsError(
+            f"could not {target}: {describe(exc)}",
+            hint="check the credentials and that the role trusts them (sts:AssumeRole)",
+        ) from exc
+    except BotoCoreError as exc:
+        raise AwsError(f"could not reach AWS STS: {exc}", hint="check the network and endpoint") from exc
+    return Account(session=session, role_arn=role_arn, account_id=str(identity["Account"]))
+
+
+def client(account: Account, service: str, region: str, options: AwsOptions) -> Any:
+    """A client for one service in one region. Share it between threads: boto3 clients are
+    thread-safe, and one client means one adaptive rate limiter for the account and region."""
+    return account.session.client(service, region_name=region, config=client_config(options))
+
+
+def error_code(exc: BaseException) -> str:
+    """The AWS error code of a ClientError ("ResourceNotFoundException"), or the exception's name."""
+    if isinstance(exc, ClientError):
+        return str(
+            exc.response.get("Error", {}).get("Code")
+            or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "?")
+        )
+    return type(exc).__name__
+
+
+def error_message(exc: BaseException) -> str:
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Message") or "")
+    return str(exc)
+
+
+def is_throttle(exc: BaseException) -> bool:
+    return error_code(exc) in THROTTLE_CODES
+
+
+def describe(exc: BaseException) -> str:
+    """A one-line account of a failed call for reports: operation, code, message, retries."""
+    if isinstance(exc, ClientError):
+        operation = getattr(exc, "operation_name", "") or "call"
+        code = error_code(exc)
+        message = error_message(exc).strip().splitlines()[0] if error_message(exc).strip() else ""
+        attempts = exc.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
+        text = f"{operation}: {code}"
+        if message and "<" not in message:  # moto answers unknown routes with an HTML page
+            text += f" ({message})"
+        if is_throttle(exc):
+            text += f", still throttled after {int(attempts) + 1} attempts"
+        return text
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _no_credentials() -> AwsError:
+    return AwsError(
+        "no AWS credentials found",
+        hint="configure credentials (aws configure, AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)",
+    )

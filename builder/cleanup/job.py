@@ -1,0 +1,212 @@
+"""The scheduled cleanup job: a Lambda handler that runs the same prune as `layer-builder prune`.
+
+Its policy comes from environment variables (the SAM template in deploy/cleanup-job sets them):
+
+    PRUNE_REGIONS          comma-separated regions (default: the job's own region, AWS_REGION)
+    PRUNE_ROLE_ARNS        comma-separated roles to assume, one per account (default: its own role)
+    PRUNE_KEEP             newest versions kept per function and per layer (default 3)
+    PRUNE_OLDER_THAN_DAYS  only versions older than this many days may be deleted
+    PRUNE_FUNCTIONS        comma-separated globs of function names
+    PRUNE_LAYERS           comma-separated globs of layer names
+    PRUNE_TARGET_USAGE     delete oldest first only until usage is under this percentage
+    PRUNE_APPLY            "true" deletes; "false" (the default) only plans
+    PRUNE_MAX_ATTEMPTS     attempts per AWS call, throttles included (default 6)
+
+It logs one JSON object per line (CloudWatch Logs keeps each line as one event, up to 256 KB, so
+the plan is logged a function or layer at a time): a "plan" summary per region, a "delete" line per
+planned deletion, a "keep" line per function or layer with the reason for each kept version, and
+with PRUNE_APPLY a "deleted" line per outcome. When anything could not be read or deleted it
+raises after logging, so the invocation counts as an error in the function's metrics.
+
+`package` writes the deployment zip: this package without the CLI; boto3 comes from the runtime.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import zipfile
+from collections.abc import Callable, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from builder import aws
+from builder.cleanup import runner
+from builder.cleanup.plan import RegionPlan
+from builder.cleanup.policy import DEFAULT_KEEP, Policy, split_list
+from builder.cleanup.report import item_json
+from builder.errors import ConfigError
+
+# What the job imports, relative to the builder package. A test imports the handler from the
+# packaged zip with typer and rich blocked, so a missing module fails there, not in production.
+JOB_FILES = (
+    "__init__.py",
+    "aws.py",
+    "errors.py",
+    "runtimes.py",
+    "suggest.py",
+    "tomlload.py",
+    "data/limits.toml",
+    "data/runtimes.toml",
+    "cleanup/__init__.py",
+    "cleanup/apply.py",
+    "cleanup/inventory.py",
+    "cleanup/job.py",
+    "cleanup/model.py",
+    "cleanup/plan.py",
+    "cleanup/policy.py",
+    "cleanup/quota.py",
+    "cleanup/report.py",
+    "cleanup/runner.py",
+)
+HANDLER = "builder.cleanup.job.handler"
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so the same sources give the same zip
+
+
+class JobFailed(RuntimeError):
+    """Raised after logging so the scheduled invocation is counted as failed."""
+
+
+def handler(event: object, context: object) -> dict[str, Any]:
+    request, apply = request_from(os.environ)
+    return run_job(request, apply=apply, now=dt.datetime.now(dt.timezone.utc), emit=_print_json)
+
+
+def request_from(env: Mapping[str, str]) -> tuple[runner.Request, bool]:
+    """The prune request and whether to apply it, from the job's environment variables."""
+    regions = split_list([env.get("PRUNE_REGIONS", "")]) or split_list([env.get("AWS_REGION", "")])
+    if not regions:
+        raise ConfigError("PRUNE_REGIONS is empty and AWS_REGION is not set")
+    keep = _int(env, "PRUNE_KEEP")
+    policy = Policy(
+        keep=DEFAULT_KEEP if keep is None else keep,
+        older_than_days=_int(env, "PRUNE_OLDER_THAN_DAYS"),
+        functions=split_list([env.get("PRUNE_FUNCTIONS", "")]),
+        layers=split_list([env.get("PRUNE_LAYERS", "")]),
+        target_usage=_float(env, "PRUNE_TARGET_USAGE"),
+    )
+    roles: list[str | None] = list(split_list([env.get("PRUNE_ROLE_ARNS", "")])) or [None]
+    attempts = _int(env, "PRUNE_MAX_ATTEMPTS")
+    options = aws.AwsOptions(max_attempts=aws.DEFAULT_MAX_ATTEMPTS if attempts is None else attempts)
+    return runner.Request(regions=regions, role_arns=roles, policy=policy, options=options), _bool(
+        env, "PRUNE_APPLY"
+    )
+
+
+def run_job(
+    request: runner.Request, *, apply: bool, now: dt.datetime, emit: Callable[[dict[str, Any]], None]
+) -> dict[str, Any]:
+    runs = runner.plan_all(request, now, lambda message: emit({"event": "progress", "message": message}))
+    for run in runs:
+        if run.plan is None:
+            emit({"event": "plan", "account": run.account, "region": run.region, "error": run.error})
+        else:
+            _emit_plan(run.plan, emit)
+    if apply:
+        runs = runner.apply_all(runs, request.workers, lambda m: emit({"event": "progress", "message": m}))
+        for run in runs:
+            for outcome in run.outcomes or ():
+                emit({"event": "deleted", "account": run.account, "region": run.region, **outcome.to_json()})
+    problems = runner.failures(runs)
+    summary = {
+        "event": "result",
+        "applied": apply,
+        "policy": request.policy.to_json(),
+        "regions": [_region_summary(run) for run in runs],
+        "problems": problems,
+    }
+    emit(summary)
+    if problems:
+        raise JobFailed(f"{len(problems)} problems, see the log; versions they cover were kept")
+    return summary
+
+
+def package(output: Path) -> tuple[Path, str]:
+    """Write the job's deployment zip; return its path and sha256."""
+    root = resources.files("builder")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_name(output.name + ".partial")
+    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(JOB_FILES):
+            info = zipfile.ZipInfo(f"builder/{name}", date_time=_ZIP_DATE)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, root.joinpath(name).read_bytes())
+    partial.replace(output)
+    return output, hashlib.sha256(output.read_bytes()).hexdigest()
+
+
+def _emit_plan(plan: RegionPlan, emit: Callable[[dict[str, Any]], None]) -> None:
+    where = {"account": plan.account, "region": plan.region}
+    emit(
+        {
+            "event": "plan",
+            **where,
+            "usage": plan.usage.to_json(),
+            "delete_count": len(plan.delete),
+            "freed_bytes": plan.freed,
+            "kept_count": len(plan.keep),
+            "problems": [{"kind": p.kind, "name": p.name, "error": p.error} for p in plan.problems],
+        }
+    )
+    for item in plan.delete:
+        emit({"event": "delete", **where, **item_json(item)})
+    kept: dict[tuple[str, str], dict[str, list[str]]] = {}
+    for entry in plan.keep:
+        versions = kept.setdefault((entry.item.kind, entry.item.name), {})
+        versions[entry.item.version] = [reason.text for reason in entry.reasons]
+    for (kind, name), versions in kept.items():
+        emit({"event": "keep", **where, "kind": kind, "name": name, "versions": versions})
+
+
+def _region_summary(run: runner.RegionRun) -> dict[str, Any]:
+    outcomes = run.outcomes or ()
+    counts: dict[str, int] = {}
+    for outcome in outcomes:
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+    return {
+        "account": run.account,
+        "region": run.region,
+        "error": run.error,
+        "planned_deletes": len(run.plan.delete) if run.plan else 0,
+        "planned_bytes": run.plan.freed if run.plan else 0,
+        "outcomes": counts,
+    }
+
+
+def _print_json(record: dict[str, Any]) -> None:
+    # Lambda sends stdout to CloudWatch Logs, one line per event.
+    print(json.dumps(record, default=str, sort_keys=True), flush=True)
+
+
+def _int(env: Mapping[str, str], key: str) -> int | None:
+    value = env.get(key, "").strip()
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"{key} must be a whole number, got {value!r}") from None
+
+
+def _float(env: Mapping[str, str], key: str) -> float | None:
+    value = env.get(key, "").strip()
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise ConfigError(f"{key} must be a number, got {value!r}") from None
+
+
+def _bool(env: Mapping[str, str], key: str) -> bool:
+    value = env.get(key, "").strip().lower()
+    if value in ("", "false", "no", "0"):
+        return False
+    if value in ("true", "yes", "1"):
+        return True
+    # A typo must not silently turn a dry run into deletes, nor an intended apply into a no-op.
+    raise ConfigError(f"{key} must be true or false, got {value!r}")

@@ -1,0 +1,124 @@
+"""Tables for people: plans, storage reports and apply results (rich, CLI only)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.table import Table
+
+from builder.cleanup.apply import DONE, NOT_DELETABLE
+from builder.cleanup.plan import Kept, RegionPlan
+from builder.cleanup.policy import Policy
+from builder.cleanup.quota import Holder
+from builder.cleanup.report import human_bytes
+from builder.cleanup.runner import RegionRun
+from builder.console import console
+
+
+def plans(runs: Sequence[RegionRun], policy: Policy) -> None:
+    console.print(f"[bold]policy[/bold]: {policy.describe()}")
+    for run in runs:
+        console.rule(f"{run.account} {run.region}")
+        if run.plan is None:
+            console.print(f"[red]not planned[/red]: {run.error}")
+            continue
+        _usage_line(run.plan)
+        _deletes(run.plan)
+        _kept(run.plan.keep)
+        for problem in run.plan.problems:
+            console.print(
+                f"[yellow]could not read[/yellow] {problem.kind} {problem.name}: {problem.error} (kept)"
+            )
+        after = 100 * run.plan.usage_after / run.plan.usage.limit if run.plan.usage.limit else 0
+        console.print(
+            f"[bold]plan[/bold]: delete {_count(len(run.plan.delete), 'version')}, "
+            f"free {human_bytes(run.plan.freed)}; usage after {after:.1f}%"
+        )
+
+
+def outcomes(runs: Sequence[RegionRun]) -> None:
+    for run in runs:
+        if not run.outcomes:
+            continue
+        done = sum(1 for o in run.outcomes if o.status in DONE)
+        console.print(f"[bold]{run.account} {run.region}[/bold]: {done} of {len(run.outcomes)} deleted")
+        for outcome in run.outcomes:
+            if outcome.status not in DONE:
+                colour = "yellow" if outcome.status == NOT_DELETABLE else "red"
+                console.print(
+                    f"  [{colour}]{outcome.status}[/{colour}] {outcome.item.kind} "
+                    f"{outcome.item.label}: {outcome.detail}"
+                )
+
+
+def storage(runs: Sequence[RegionRun], policy: Policy) -> None:
+    console.print(f"[bold]prune policy[/bold]: {policy.describe()}")
+    for run in runs:
+        console.rule(f"{run.account} {run.region}")
+        if run.plan is None:
+            console.print(f"[red]not read[/red]: {run.error}")
+            continue
+        _usage_line(run.plan)
+        after = 100 * run.plan.usage_after / run.plan.usage.limit if run.plan.usage.limit else 0
+        console.print(
+            f"a prune would free {human_bytes(run.plan.freed)} ({_count(len(run.plan.delete), 'version')}), "
+            f"leaving {after:.1f}%"
+        )
+        for holders in run.holders or ():
+            if holders:
+                _holders(holders)
+
+
+def _holders(holders: Sequence[Holder]) -> None:
+    table = Table(title=f"biggest {holders[0].kind}s (all versions)", title_justify="left")
+    table.add_column(holders[0].kind)
+    table.add_column("versions", justify="right")
+    table.add_column("bytes", justify="right")
+    for holder in holders:
+        table.add_row(holder.name, str(holder.versions), human_bytes(holder.size))
+    console.print(table)
+
+
+def _usage_line(plan: RegionPlan) -> None:
+    usage = plan.usage
+    source = "GetAccountSettings" if usage.measured else "[yellow]computed from listings[/yellow]"
+    console.print(
+        f"usage {human_bytes(usage.used)} of {human_bytes(usage.limit)} ({usage.percent:.1f}%), {source}"
+    )
+    if not usage.measured:
+        console.print(f"  {usage.note}")
+
+
+def _deletes(plan: RegionPlan) -> None:
+    """One plain line per version: a plan can list thousands, which a rich table renders slowly."""
+    if not plan.delete:
+        console.print("nothing to delete")
+        return
+    width = max(len("version"), *(len(item.label) for item in plan.delete))
+    rows = [f"{'kind':<8}  {'version':<{width}}  {'bytes':>9}  modified"]
+    rows += [
+        f"{item.kind:<8}  {item.label:<{width}}  {human_bytes(item.size):>9}  {item.created:%Y-%m-%d}"
+        for item in plan.delete
+    ]
+    console.print(f"[bold]delete[/bold] ({_count(len(plan.delete), 'version')})")
+    console.out("\n".join(rows), highlight=False)
+
+
+def _kept(kept: Sequence[Kept]) -> None:
+    """One row per function or layer and set of reasons, listing the versions they keep."""
+    if not kept:
+        return
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for entry in kept:
+        why = "; ".join(reason.text for reason in entry.reasons)
+        groups.setdefault((entry.item.kind, entry.item.name, why), []).append(entry.item.version)
+    table = Table(title="keep", title_justify="left")
+    for column in ("kind", "name", "versions", "why"):
+        table.add_column(column)
+    for (kind, name, why), versions in groups.items():
+        table.add_row(kind, name, " ".join(versions), why)
+    console.print(table)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -1,0 +1,72 @@
+"""Plans, storage reports and results as JSON-ready data (for --json and the scheduled job's log),
+and the byte counts people read. No rich, no typer: the scheduled job imports this."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from builder.cleanup.plan import Item, Kept, RegionPlan
+from builder.cleanup.policy import Policy
+from builder.cleanup.runner import RegionRun, failures
+
+
+def human_bytes(size: int | None) -> str:
+    if size is None:
+        return "?"
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if abs(value) < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"  # pragma: no cover - the loop always returns
+
+
+def item_json(item: Item) -> dict[str, object]:
+    return {
+        "kind": item.kind,
+        "name": item.name,
+        "version": item.version,
+        "arn": item.arn,
+        "bytes": item.size,
+        "created": item.created.isoformat(),
+    }
+
+
+def kept_json(kept: Kept) -> dict[str, object]:
+    return {
+        **item_json(kept.item),
+        "reasons": [{"rule": r.rule, "detail": r.detail, "text": r.text} for r in kept.reasons],
+    }
+
+
+def plan_json(plan: RegionPlan) -> dict[str, object]:
+    return {
+        "usage": plan.usage.to_json(),
+        "delete": [item_json(item) for item in plan.delete],
+        "keep": [kept_json(kept) for kept in plan.keep],
+        "problems": [{"kind": p.kind, "name": p.name, "error": p.error} for p in plan.problems],
+        "freed_bytes": plan.freed,
+        "used_after_bytes": plan.usage_after,
+    }
+
+
+def run_json(run: RegionRun) -> dict[str, object]:
+    data: dict[str, object] = {"account": run.account, "region": run.region, "error": run.error}
+    if run.plan is not None:
+        data["plan"] = plan_json(run.plan)
+    if run.holders is not None:
+        functions, layers = run.holders
+        data["top_functions"] = [h.to_json() for h in functions]
+        data["top_layers"] = [h.to_json() for h in layers]
+    if run.outcomes is not None:
+        data["result"] = [outcome.to_json() for outcome in run.outcomes]
+    return data
+
+
+def report_json(runs: Sequence[RegionRun], policy: Policy, *, applied: bool) -> dict[str, object]:
+    return {
+        "policy": policy.to_json(),
+        "applied": applied,
+        "regions": [run_json(run) for run in runs],
+        "problems": failures(runs),
+    }

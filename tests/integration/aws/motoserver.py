@@ -1,0 +1,528 @@
+"""A moto server on 127.0.0.1 with the Lambda behaviour moto lacks, for tests and bench/prune.py.
+
+moto (5.x) does not implement GetAccountSettings or provisioned concurrency configs, and it
+returns every item of a listing in one page. This WSGI layer sits in front of moto's app and:
+
+- answers GetAccountSettings with AWS's response shape, computing AccountUsage.TotalCodeSize
+  from moto's own state (every function version and layer version) and AccountLimit from a
+  settable quota (AWS's default 75 GB);
+- stores provisioned concurrency configs (Put/List/Get/Delete) with AWS's validation: a
+  published version or an alias, never $LATEST, of a function that exists;
+- pages ListFunctions, ListLayers, ListLayerVersions (50 items at most per page, as AWS does) and
+  ListEventSourceMappings (100), with Marker/NextMarker, so the tool's pagination is exercised;
+- injects faults (throttling, access denied, Lambda@Edge replica refusals) on matching requests,
+  with the status, x-amzn-ErrorType header and body AWS sends.
+
+Everything else (including moto's habit of deleting a version an alias points to, which AWS
+refuses) is left as moto does it: the tool must not rely on AWS refusing a delete.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+import json
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, unquote
+
+from moto.awslambda.models import lambda_backends
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.iam.models import get_account_id_from
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import make_server
+
+DEFAULT_LIMIT = 80_530_636_800  # AWS's default code storage quota per region (75 GB)
+
+PAGE_SIZES = {  # path pattern -> (result key, AWS's page size)
+    re.compile(r"^/2015-03-31/functions/?$"): ("Functions", 50),
+    re.compile(r"^/2018-10-31/layers/?$"): ("Layers", 50),
+    re.compile(r"^/2018-10-31/layers/[^/]+/versions/?$"): ("LayerVersions", 50),
+    re.compile(r"^/2015-03-31/event-source-mappings/?$"): ("EventSourceMappings", 100),
+}
+ACCOUNT_SETTINGS = re.compile(r"^/2016-08-19/account-settings/?$")
+PROVISIONED = re.compile(r"^/2019-09-30/functions/(?P<name>[^/]+)/provisioned-concurrency/?$")
+CREDENTIAL = re.compile(r"Credential=(?P<key>[^/]+)/\d+/(?P<region>[^/]+)/")
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    account: str
+    region: str
+    body: bytes = b""
+
+    def param(self, name: str) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else None
+
+
+@dataclass
+class Fault:
+    """Answer matching requests with an AWS error instead of passing them on."""
+
+    match: Callable[[Request], bool]
+    status: int
+    code: str
+    message: str
+    every: int = 1  # fail every n-th matching request (1: all of them)
+    times: int | None = None  # stop after failing this many (None: never stop)
+    seen: int = 0
+    failed: int = 0
+
+    def fires(self, request: Request) -> bool:
+        if not self.match(request):
+            return False
+        self.seen += 1
+        if self.times is not None and self.failed >= self.times:
+            return False
+        if (self.seen - 1) % self.every:
+            return False
+        self.failed += 1
+        return True
+
+
+@dataclass
+class LambdaExtensions:
+    app: Callable[..., Iterable[bytes]]
+    limits: dict[tuple[str, str], int] = field(default_factory=dict)
+    settings_enabled: bool = True
+    faults: list[Fault] = field(default_factory=list)
+    provisioned: dict[tuple[str, str, str, str], dict[str, Any]] = field(default_factory=dict)
+    hooks: list[Callable[[Request], None]] = field(default_factory=list)  # run before each request
+    # Pages after the first come from a snapshot taken by the first page, as a consistent
+    # listing should; without it moto would rebuild the whole listing for every page.
+    snapshots: dict[tuple[Any, ...], tuple[str, list[Any], bytes]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.limits.clear()
+            self.settings_enabled = True
+            self.faults.clear()
+            self.provisioned.clear()
+            self.hooks.clear()
+            self.snapshots.clear()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = _request(environ)
+        if request is None:
+            return self.app(environ, start_response)
+        for hook in list(self.hooks):
+            hook(request)
+        if request.method != "GET":
+            self.snapshots.clear()
+        with self.lock:
+            fault = next((f for f in self.faults if f.fires(request)), None)
+        if fault is not None:
+            return _error(start_response, fault.status, fault.code, fault.message)
+        if ACCOUNT_SETTINGS.match(request.path) and request.method == "GET" and self.settings_enabled:
+            return _json(start_response, 200, self._account_settings(request))
+        found = PROVISIONED.match(request.path)
+        if found:
+            return self._provisioned(request, unquote(found["name"]), start_response)
+        for pattern, (key, size) in PAGE_SIZES.items():
+            if pattern.match(request.path) and request.method == "GET":
+                return self._paged(environ, start_response, request, key, size)
+        return self.app(environ, start_response)
+
+    # ---- GetAccountSettings ---------------------------------------------------------------
+
+    def _account_settings(self, request: Request) -> dict[str, Any]:
+        backend = lambda_backends[request.account][request.region]
+        functions = list(backend.list_functions("ALL"))
+        layers = [lv for layer in backend._layers._layers.values() for lv in layer.layer_versions.values()]
+        used = sum(int(fn.code_size) for fn in functions) + sum(int(lv.code_size) for lv in layers)
+        limit = self.limits.get((request.account, request.region), DEFAULT_LIMIT)
+        # The shape of AWS's answer (docs example for `aws lambda get-account-settings`).
+        return {
+            "AccountLimit": {
+                "TotalCodeSize": limit,
+                "CodeSizeUnzipped": 262144000,
+                "CodeSizeZipped": 52428800,
+                "ConcurrentExecutions": 1000,
+                "UnreservedConcurrentExecutions": 1000,
+            },
+            "AccountUsage": {
+                "TotalCodeSize": used,
+                "FunctionCount": len(backend.list_functions()),
+            },
+        }
+
+    # ---- provisioned concurrency ----------------------------------------------------------
+
+    def _provisioned(
+        self, request: Request, name: str, start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        name = name.split(":function:")[-1].split(":")[0]
+        backend = lambda_backends[request.account][request.region]
+        try:
+            function = backend.get_function(name)
+        except Exception:
+            return _error(start_response, 404, "ResourceNotFoundException", f"Function not found: {name}")
+        base_arn = function.function_arn.split(":$LATEST")[0]
+        base_arn = ":".join(base_arn.split(":")[:7])
+        key_prefix = (request.account, request.region, name)
+        if request.method == "GET" and request.param("List") == "ALL":
+            configs = [c for key, c in sorted(self.provisioned.items()) if key[:3] == key_prefix]
+            return _json(start_response, 200, _page(configs, "ProvisionedConcurrencyConfigs", request, 50))
+        qualifier = request.param("Qualifier")
+        if not qualifier:
+            return _error(start_response, 400, "InvalidParameterValueException", "Qualifier is required")
+        key = (*key_prefix, qualifier)
+        if request.method == "GET":
+            if key not in self.provisioned:
+                return _error(
+                    start_response, 404, "ProvisionedConcurrencyConfigNotFoundException", "No config"
+                )
+            return _json(start_response, 200, self.provisioned[key])
+        if request.method == "DELETE":
+            self.provisioned.pop(key, None)
+            return _json(start_response, 204, None)
+        if qualifier == "$LATEST":
+            return _error(
+                start_response,
+                400,
+                "InvalidParameterValueException",
+                "Provisioned Concurrency Configs cannot be applied to unpublished function versions.",
+            )
+        try:
+            backend.get_function(name, qualifier)
+        except Exception:
+            return _error(
+                start_response, 404, "ResourceNotFoundException", f"Function not found: {name}:{qualifier}"
+            )
+        body = json.loads(request.body or b"{}")
+        amount = int(body.get("ProvisionedConcurrentExecutions", 1))
+        config = {
+            "FunctionArn": f"{base_arn}:{qualifier}",
+            "RequestedProvisionedConcurrentExecutions": amount,
+            "AvailableProvisionedConcurrentExecutions": amount,
+            "AllocatedProvisionedConcurrentExecutions": amount,
+            "Status": "READY",
+            "LastModified": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+0000"),
+        }
+        self.provisioned[key] = config
+        answer = {k: v for k, v in config.items() if k != "FunctionArn"}
+        return _json(start_response, 202, {**answer, "Status": "IN_PROGRESS"})
+
+    # ---- paging ---------------------------------------------------------------------------
+
+    def _paged(
+        self,
+        environ: dict[str, Any],
+        start_response: Callable[..., Any],
+        request: Request,
+        key: str,
+        size: int,
+    ) -> Iterable[bytes]:
+        query = tuple(
+            sorted((k, tuple(v)) for k, v in request.query.items() if k not in ("Marker", "MaxItems"))
+        )
+        snapshot = (request.account, request.region, request.path, query)
+        if request.param("Marker") and snapshot in self.snapshots:
+            status, headers, body = self.snapshots[snapshot]
+        else:
+            status, headers, body = _call(self.app, environ)
+            self.snapshots[snapshot] = (status, headers, body)
+        if not status.startswith("200"):
+            start_response(status, headers)
+            return [body]
+        data = json.loads(body)
+        return _json(start_response, 200, _page(data.get(key, []), key, request, size, data))
+
+
+def _page(
+    items: list[Any], key: str, request: Request, size: int, rest: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    start = int(base64.b64decode(request.param("Marker") or "MA==").decode())  # "MA==" is "0"
+    count = min(int(request.param("MaxItems") or size), size)
+    answer = {**(rest or {}), key: items[start : start + count]}
+    answer.pop("NextMarker", None)
+    if start + count < len(items):
+        answer["NextMarker"] = base64.b64encode(str(start + count).encode()).decode()
+    return answer
+
+
+def _request(environ: dict[str, Any]) -> Request | None:
+    credential = CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+    if credential is None or "/lambda/" not in environ.get("HTTP_AUTHORIZATION", ""):
+        return None
+    account = get_account_id_from(credential["key"]) or DEFAULT_ACCOUNT_ID
+    request = Request(
+        method=environ["REQUEST_METHOD"],
+        path=environ.get("PATH_INFO", ""),
+        query=parse_qs(environ.get("QUERY_STRING", "")),
+        account=account,
+        region=credential["region"],
+    )
+    if request.method in ("PUT", "POST"):
+        # Read the body once and hand moto a fresh stream with the same bytes.
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        request.body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(request.body)
+    return request
+
+
+def _call(app: Callable[..., Iterable[bytes]], environ: dict[str, Any]) -> tuple[str, list[Any], bytes]:
+    captured: dict[str, Any] = {}
+    chunks: list[bytes] = []
+
+    def start_response(status: str, headers: list[Any], exc_info: Any = None) -> Callable[[bytes], None]:
+        captured["status"], captured["headers"] = status, headers
+        return chunks.append
+
+    result = app(environ, start_response)
+    try:
+        chunks.extend(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+    return captured["status"], captured["headers"], b"".join(chunks)
+
+
+def _json(start_response: Callable[..., Any], status: int, data: Any) -> list[bytes]:
+    body = b"" if data is None else json.dumps(data).encode()
+    reason = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content"}.get(status, "OK")
+    start_response(
+        f"{status} {reason}",
+        [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(body))),
+            ("x-amzn-RequestId", "ext"),
+        ],
+    )
+    return [body]
+
+
+def _error(start_response: Callable[..., Any], status: int, code: str, message: str) -> list[bytes]:
+    # Lambda's REST-JSON errors: the code in x-amzn-ErrorType, "Type" and "message" in the body.
+    body = json.dumps({"Type": "User", "message": message}).encode()
+    reason = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 429: "Too Many Requests"}.get(
+        status, "Error"
+    )
+    start_response(
+        f"{status} {reason}",
+        [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(body))),
+            ("x-amzn-ErrorType", f"{code}:http://internal.amazon.com/coral/com.amazonaws.awslambda.api/"),
+            ("x-amzn-RequestId", "ext-fault"),
+        ],
+    )
+    return [body]
+
+
+def throttle() -> dict[str, Any]:
+    """The fields of Lambda's throttling answer."""
+    return {"status": 429, "code": "TooManyRequestsException", "message": "Rate exceeded"}
+
+
+def edge_replica(arn: str) -> dict[str, Any]:
+    """Lambda's answer to deleting a version that still has Lambda@Edge replicas."""
+    return {
+        "status": 400,
+        "code": "InvalidParameterValueException",
+        "message": f"Lambda was unable to delete {arn} because it is a replicated function. "
+        "Please see our documentation for Deleting Lambda@Edge Functions and Replicas.",
+    }
+
+
+class LambdaMotoServer(ThreadedMotoServer):
+    """ThreadedMotoServer on 127.0.0.1 with LambdaExtensions in front of moto's app."""
+
+    def __init__(self) -> None:
+        super().__init__(ip_address="127.0.0.1", port=0, verbose=False)
+        self.ext = LambdaExtensions(DomainDispatcherApplication(create_backend_app))
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+    def _server_entry(self) -> None:  # same as moto's, with the extension as the WSGI app
+        self._server = make_server(
+            self._ip_address, self._port, self.ext, True, request_handler=MotoRequestHandler
+        )
+        self._server_ready_event.set()
+        self._server.serve_forever()
+
+    @property
+    def url(self) -> str:
+        host, port = self.get_host_and_port()
+        return f"http://{host}:{port}"
+
+    def fail(
+        self, match: Callable[[Request], bool], *, status: int, code: str, message: str, **kw: Any
+    ) -> Fault:
+        fault = Fault(match=match, status=status, code=code, message=message, **kw)
+        with self.ext.lock:
+            self.ext.faults.append(fault)
+        return fault
+
+    def set_limit(self, account: str, region: str, limit: int) -> None:
+        self.ext.limits[(account, region)] = limit
+
+    def throttle(self, match: Callable[[Request], bool], **kw: Any) -> Fault:
+        return self.fail(match, **throttle(), **kw)
+
+    def deny(self, match: Callable[[Request], bool], **kw: Any) -> Fault:
+        return self.fail(
+            match,
+            status=403,
+            code="AccessDeniedException",
+            message="User is not authorized to perform this",
+            **kw,
+        )
+
+    def refuse_edge_delete(self, arn: str) -> Fault:
+        name, version = arn.split(":")[6:8]
+        return self.fail(
+            lambda r: (
+                r.method == "DELETE"
+                and r.path.endswith(f"/functions/{name}")
+                and r.param("Qualifier") == version
+            ),
+            **edge_replica(arn),
+        )
+
+    def reset(self) -> None:
+        """Forget every resource (moto's reset) and every extension setting."""
+        import urllib.request
+
+        urllib.request.urlopen(urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")).read()
+        self.ext.reset()
+
+
+# ---- seeding: create functions, versions, layers and references through the real API ----------
+
+
+def code_zip(tag: str, size: int) -> bytes:
+    """A stored (uncompressed) zip whose size is about `size` bytes, different for each tag."""
+    import zipfile
+
+    payload = (f"# {tag}\n".encode() * (size // max(len(tag) + 3, 1) + 1))[:size]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr("handler.py", b"def handler(event, context):\n    return 1\n" + payload)
+    return buffer.getvalue()
+
+
+class Seed:
+    """Creates Lambda resources on the moto server with a real boto3 client, over HTTP."""
+
+    def __init__(
+        self, url: str, region: str = "us-east-1", *, credentials: dict[str, str] | None = None
+    ) -> None:
+        import boto3
+
+        creds = credentials or {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+        self.session = boto3.Session(region_name=region, **creds)
+        self.region = region
+        self.url = url
+        self.lam = self.session.client("lambda", endpoint_url=url)
+        self.account = self.session.client("sts", endpoint_url=url).get_caller_identity()["Account"]
+        self._role: str | None = None
+
+    def role(self) -> str:
+        if self._role is None:
+            iam = self.session.client("iam", endpoint_url=self.url)
+            trust = json.dumps({"Version": "2012-10-17", "Statement": []})
+            try:
+                self._role = iam.create_role(RoleName="lb-test-lambda", AssumeRolePolicyDocument=trust)[
+                    "Role"
+                ]["Arn"]
+            except iam.exceptions.EntityAlreadyExistsException:
+                self._role = iam.get_role(RoleName="lb-test-lambda")["Role"]["Arn"]
+        return self._role
+
+    def layer(
+        self, name: str, count: int, *, size: int = 2000, description: Callable[[int], str] | None = None
+    ) -> list[str]:
+        arns = []
+        for i in range(1, count + 1):
+            answer = self.lam.publish_layer_version(
+                LayerName=name,
+                Content={"ZipFile": code_zip(f"{name}-{i}", size)},
+                Description=description(i) if description else f"{name} {i}",
+                CompatibleRuntimes=["python3.12"],
+            )
+            arns.append(answer["LayerVersionArn"])
+        return arns
+
+    def function(
+        self,
+        name: str,
+        count: int,
+        *,
+        size: int = 1000,
+        layers: Callable[[int], list[str]] | None = None,
+        new_code: bool = True,
+    ) -> list[str]:
+        """Create `name` and publish `count` versions; version i runs with layers(i). Without
+        new_code the versions differ only in their layers (one call fewer per version)."""
+        self.lam.create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=self.role(),
+            Handler="handler.handler",
+            Code={"ZipFile": code_zip(f"{name}-0", size)},
+        )
+        versions = []
+        for i in range(1, count + 1):
+            if new_code or layers is None:
+                self.lam.update_function_code(FunctionName=name, ZipFile=code_zip(f"{name}-{i}", size))
+            if layers is not None:
+                self.lam.update_function_configuration(FunctionName=name, Layers=layers(i))
+            versions.append(self.lam.publish_version(FunctionName=name)["Version"])
+        return versions
+
+    def alias(self, function: str, name: str, version: str, weights: dict[str, float] | None = None) -> None:
+        extra = {"RoutingConfig": {"AdditionalVersionWeights": weights}} if weights else {}
+        self.lam.create_alias(FunctionName=function, Name=name, FunctionVersion=version, **extra)
+
+    def mapping(self, qualified_function: str) -> None:
+        sqs = self.session.client("sqs", endpoint_url=self.url)
+        queue = sqs.create_queue(QueueName=f"q-{qualified_function.replace(':', '-')}")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=qualified_function)
+
+    def provisioned(self, function: str, qualifier: str) -> None:
+        self.lam.put_provisioned_concurrency_config(
+            FunctionName=function, Qualifier=qualifier, ProvisionedConcurrentExecutions=1
+        )
+
+    def tag(self, function: str, tags: dict[str, str]) -> None:
+        arn = self.lam.get_function(FunctionName=function)["Configuration"]["FunctionArn"]
+        self.lam.tag_resource(Resource=":".join(arn.split(":")[:7]), Tags=tags)
+
+    def age_function(self, function: str, version: str, days: int) -> None:
+        """Backdate a version (moto stamps every version with the time it was published)."""
+        when = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)
+        fn = lambda_backends[self.account][self.region].get_function(function, version)
+        fn.last_modified = when.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+
+    def age_layer(self, layer: str, version: int, days: int) -> None:
+        when = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)
+        lv = lambda_backends[self.account][self.region].get_layer_version(layer, str(version))
+        lv.created_date = when.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+
+    def versions(self) -> set[tuple[str, str, str]]:
+        """What exists now: (kind, name, version) for every function version and layer version."""
+        found: set[tuple[str, str, str]] = set()
+        for page in self.lam.get_paginator("list_functions").paginate(FunctionVersion="ALL"):
+            found |= {("function", f["FunctionName"], f["Version"]) for f in page["Functions"]}
+        for page in self.lam.get_paginator("list_layers").paginate():
+            for layer in page["Layers"]:
+                for vpage in self.lam.get_paginator("list_layer_versions").paginate(
+                    LayerName=layer["LayerName"]
+                ):
+                    found |= {
+                        ("layer", layer["LayerName"], str(v["Version"])) for v in vpage["LayerVersions"]
+                    }
+        return found
