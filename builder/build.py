@@ -119,7 +119,11 @@ def _session(
 ) -> Iterator[backends.Session]:
     if options.backend == "docker":
         with progress.step("container", f"starting the {target.arch.docker_platform} build container"):
-            manager = backends.docker_session(target, options.docker, work, progress.note, progress.output)
+            from builder import docker_backend  # only now: the local path never loads the docker SDK
+
+            manager = docker_backend.docker_session(
+                target, options.docker, work, progress.note, progress.output
+            )
             session = manager.__enter__()
         try:
             yield session
@@ -224,7 +228,9 @@ def _check_request(recipe: Recipe, target: Target, options: BuildOptions, progre
 def _build_key(recipe: Recipe, target: Target, options: BuildOptions, lock_path: Path, mode: str) -> str:
     """Everything that changes the output. Equal keys mean the existing layer can be reused."""
     if options.backend == "docker":
-        backend = backends.docker_fingerprint(target, options.docker)
+        from builder import docker_backend
+
+        backend = docker_backend.docker_fingerprint(target, options.docker)
     else:
         backend = backends.local_fingerprint(target, options.python)
     payload = {

@@ -114,7 +114,9 @@ def lock_command(
     resolver: lock.Resolver = lock.PipResolver()
     if backend == "docker":
         settings = backends.DockerSettings(base_image=base_image, network=network)
-        resolver = backends.ContainerResolver(settings, Path("layers").resolve() / ".work", err_console.print)
+        from builder.docker_backend import ContainerResolver
+
+        resolver = ContainerResolver(settings, Path("layers").resolve() / ".work", err_console.print)
     elif backend != "local":
         raise ConfigError(f"unknown backend {backend!r}; use local or docker")
     for target in _targets(runtime, arch, recipe.runtimes, recipe.architectures):

@@ -55,10 +55,12 @@ def probe(path: Path) -> Interpreter | None:
 def candidates(version: str, env: Mapping[str, str]) -> list[tuple[str, Path]]:
     """Places a Python `version` may live, in the order we trust them."""
     found: list[tuple[str, Path]] = []
-    on_path = shutil.which(f"python{version}", path=env.get("PATH"))
-    if on_path:
-        found.append(("PATH", Path(on_path)))
     pyenv_root = Path(env.get("PYENV_ROOT") or Path(env.get("HOME", "~")).expanduser() / ".pyenv")
+    on_path = shutil.which(f"python{version}", path=env.get("PATH"))
+    # A pyenv shim is a shell script that costs a quarter second and fails unless that version is
+    # selected; the pyenv versions themselves are looked at next.
+    if on_path and Path(on_path).parent != pyenv_root / "shims":
+        found.append(("PATH", Path(on_path)))
     versions = pyenv_root / "versions"
     if versions.is_dir():
         for folder in sorted(versions.glob(f"{version}.*"), reverse=True):

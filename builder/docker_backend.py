@@ -1,0 +1,208 @@
+"""The docker backend: install, bytecode and smoke test inside the runtime's Amazon Linux build image.
+
+The scratch folder is mounted at the same path inside the container, so paths need no translation;
+the host keeps pip's download cache and the output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from builder import container, proc
+from builder.backends import DockerSettings
+from builder.errors import ContainerError
+from builder.lock import Lock, LockedPackage, packages_from_report
+from builder.pythons import PythonRunner
+from builder.runtimes import Target
+
+# Inside the container the host's pip cache is mounted here, so wheels are downloaded once.
+CONTAINER_PIP_CACHE = "/tmp/layer-builder-pip-cache"
+PYTHON_PROBE = "import sys, platform; print(sys.version_info[0], sys.version_info[1], platform.machine())"
+
+
+def dockerfile_text() -> bytes:
+    return resources.files("builder.data").joinpath("Dockerfile.build").read_bytes()
+
+
+def docker_fingerprint(target: Target, settings: DockerSettings) -> dict[str, str | None]:
+    return {
+        "backend": "docker",
+        "base_image": settings.base_image or target.runtime.build_image,
+        "dockerfile": hashlib.sha256(dockerfile_text()).hexdigest(),
+    }
+
+
+@dataclass(frozen=True)
+class ContainerPython:
+    box: container.BuildContainer
+    executable: str
+    version: str
+    machine: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.executable} in the build container"
+
+    def run(
+        self, args: Sequence[str], *, step: str, env: Mapping[str, str], timeout: float | None
+    ) -> proc.Result:
+        # The container has no timeout of its own; the smoke test's runner bounds itself by design.
+        code, output = self.box.run_unchecked([self.executable, *args], step=step, env=dict(env))
+        return proc.Result(tuple(args), code, output, "")
+
+
+@dataclass(kw_only=True)
+class DockerSession:
+    target: Target
+    box: container.BuildContainer
+    python: ContainerPython
+    pip_env: dict[str, str]
+    work: Path  # mounted at the same path inside the container
+    on_output: container.OutputCallback | None
+    why_no_bytecode: str = ""
+    why_no_smoke: str = ""
+
+    @property
+    def bytecode_python(self) -> PythonRunner | None:
+        return self.python
+
+    @property
+    def smoke_python(self) -> PythonRunner | None:
+        return self.python
+
+    def install(self, lock: Lock, lock_path: Path, site: Path) -> None:
+        """pip inside the container, from the same lock: wheels where the target has them, sdists built there."""
+        site.mkdir(parents=True, exist_ok=True)
+        visible_lock = self.work / "lock.txt"  # the recipe folder is not mounted; the scratch folder is
+        shutil.copyfile(lock_path, visible_lock)
+        argv = [
+            self.python.executable, "-m", "pip", "install", "--no-deps", "--require-hashes", "--no-compile",
+            "--no-warn-script-location", "--disable-pip-version-check", "--target", str(site),
+            "--requirement", str(visible_lock),
+        ]  # fmt: skip
+        self.box.run(argv, step="install", env=self.pip_env, on_output=self.on_output)
+
+
+@contextmanager
+def docker_session(
+    target: Target,
+    settings: DockerSettings,
+    work: Path,
+    notify: container.OutputCallback,
+    on_output: container.OutputCallback | None = None,
+) -> Iterator[DockerSession]:
+    """Start the build container for target, with the scratch folder mounted at the same path."""
+    client = container.connect(settings.docker_host)
+    platform = target.arch.docker_platform
+    base = settings.base_image or target.runtime.build_image
+    with _dockerfile_on_disk(work) as dockerfile:
+        image = container.ensure_build_image(
+            client,
+            base_image=base,
+            dockerfile=dockerfile,
+            platform=platform,
+            network=settings.network,
+            on_output=on_output,
+        )
+    # Probing costs a throwaway container; only a foreign architecture needs it.
+    if target.arch.machine != host_machine() and not container.can_run_platform(client, image, platform):
+        raise container.unsupported_platform(platform)
+    passthrough = container.host_passthrough(os.environ, Path.home())
+    for note in passthrough.notes:
+        notify(note)
+    cache = pip_cache_dir()
+    mounts = [
+        *passthrough.mounts,
+        container.BindMount(work, str(work), False),
+        container.BindMount(cache, CONTAINER_PIP_CACHE, False),
+    ]
+    pip_env = {**passthrough.env, "PIP_CACHE_DIR": CONTAINER_PIP_CACHE, "PIP_BREAK_SYSTEM_PACKAGES": "1"}
+    with container.open_container(
+        client,
+        image=image,
+        platform=platform,
+        mounts=mounts,
+        env=passthrough.env,
+        network=settings.network,
+        keep=settings.keep_container,
+        notify=notify,
+    ) as box:
+        python = _container_python(box, target)
+        yield DockerSession(
+            target=target, box=box, python=python, pip_env=pip_env, work=work, on_output=on_output
+        )
+
+
+@contextmanager
+def _dockerfile_on_disk(work: Path) -> Iterator[Path]:
+    path = work / "Dockerfile.build"
+    path.write_bytes(dockerfile_text())
+    try:
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def host_machine() -> str:
+    return {"amd64": "x86_64", "arm64": "aarch64"}.get(platform.machine().lower(), platform.machine())
+
+
+def pip_cache_dir() -> Path:
+    """The host folder the container's pip caches downloads in (kept between builds)."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    folder = base / "layer-builder" / "pip"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _container_python(box: container.BuildContainer, target: Target) -> ContainerPython:
+    """The image's interpreter of the target version: pythonX.Y, else python3 if it is that version."""
+    wanted = target.runtime.python
+    for executable in (f"python{wanted}", "python3"):
+        code, output = box.run_unchecked([executable, "-c", PYTHON_PROBE], step="install")
+        parts = output.split()
+        if code == 0 and len(parts) == 3 and f"{parts[0]}.{parts[1]}" == wanted:
+            return ContainerPython(box=box, executable=executable, version=wanted, machine=parts[2])
+    raise ContainerError(
+        "install",
+        f"the build image {box.image} has no Python {wanted} (tried python{wanted} and python3)",
+        hint=f"use the runtime's build image ({target.runtime.build_image}) or a --base-image with Python {wanted}",
+    )
+
+
+class ContainerResolver:
+    """Resolves inside the target's build image with its own interpreter and platform.
+
+    For recipes the local resolver cannot lock (a dependency with no wheel for the target): pip
+    in the container may pick an sdist, which the docker backend then builds there.
+    """
+
+    def __init__(
+        self, settings: DockerSettings, scratch_root: Path, notify: container.OutputCallback
+    ) -> None:
+        self.settings = settings
+        self.scratch_root = scratch_root
+        self.notify = notify
+
+    def resolve(self, requirements: Sequence[str], target: Target) -> list[LockedPackage]:
+        self.scratch_root.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=self.scratch_root, prefix="lock-") as tmp:
+            work = Path(tmp)
+            (work / "requirements.txt").write_text("\n".join(requirements) + "\n", encoding="utf-8")
+            with docker_session(target, self.settings, work, self.notify) as session:
+                argv = [
+                    session.python.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed",
+                    "--quiet", "--disable-pip-version-check", "--report", str(work / "report.json"),
+                    "--requirement", str(work / "requirements.txt"),
+                ]  # fmt: skip
+                session.box.run(argv, step="lock", env=session.pip_env)
+            return packages_from_report(work / "report.json")
