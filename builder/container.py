@@ -573,32 +573,8 @@ def _bind(mount: BindMount) -> Mount:
     )
 
 
-def open_container(
-    client: docker.DockerClient,
-    *,
-    image: str,
-    platform: str,
-    mounts: Sequence[BindMount | tuple[Path | str, str, bool]] = (),
-    env: Mapping[str, str] | None = None,
-    network: str | None = None,
-    workdir: str | None = None,
-    keep: bool = False,
-    user: str | None = None,
-    notify: Callable[[str], None] = _print_to_stderr,
-) -> BuildContainer:
-    """A BuildContainer to use in a `with` block; see there."""
-    return BuildContainer(
-        client,
-        image=image,
-        platform=platform,
-        mounts=mounts,
-        env=env,
-        network=network,
-        workdir=workdir,
-        keep=keep,
-        user=user,
-        notify=notify,
-    )
+# Read as a verb at call sites: `with open_container(client, image=...) as box:`.
+open_container = BuildContainer
 
 
 def _exit_code(api: Any, exec_id: str) -> int:

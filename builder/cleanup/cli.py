@@ -58,13 +58,7 @@ def storage(
     as_json: bool = JsonOpt,
 ) -> None:
     """Code storage against the quota per region, the biggest holders, and what a prune would free."""
-    policy = Policy(
-        keep=keep,
-        older_than_days=older_than,
-        functions=split_list(functions or ()),
-        layers=split_list(layers or ()),
-        target_usage=target_usage,
-    )
+    policy = _policy(keep, older_than, functions, layers, target_usage)
     request = _request(region, role_arn, policy, max_attempts, storage=True, top=top)
     runs = runner.plan_all(request, _now(), _progress)
     if as_json:
@@ -72,6 +66,22 @@ def storage(
     else:
         render.storage(runs, policy)
     _fail_on_problems(runs)
+
+
+def _policy(
+    keep: int,
+    older_than: int | None,
+    functions: list[str] | None,
+    layers: list[str] | None,
+    target: float | None,
+) -> Policy:
+    return Policy(
+        keep=keep,
+        older_than_days=older_than,
+        functions=split_list(functions or ()),
+        layers=split_list(layers or ()),
+        target_usage=target,
+    )
 
 
 @handle_errors
@@ -89,13 +99,7 @@ def prune(
     as_json: bool = JsonOpt,
 ) -> None:
     """Plan which function and layer versions to delete (and why the rest stay); --apply deletes."""
-    policy = Policy(
-        keep=keep,
-        older_than_days=older_than,
-        functions=split_list(functions or ()),
-        layers=split_list(layers or ()),
-        target_usage=target_usage,
-    )
+    policy = _policy(keep, older_than, functions, layers, target_usage)
     request = _request(region, role_arn, policy, max_attempts)
     runs = runner.plan_all(request, _now(), _progress)
     if not as_json:
