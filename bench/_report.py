@@ -10,8 +10,10 @@ import datetime as dt
 import fcntl
 import os
 import platform
+import resource
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -67,25 +69,76 @@ def machine_facts() -> dict[str, str]:
     }
 
 
-def shared_note(load_start: float, load_end: float, cpus: str) -> str:
-    """The 1-minute load average before we started is other people's work; say so when there was any."""
-    busy = load_start >= 0.5
+def shared_note(load_start: float, load_end: float, cpus: str, others: float | None = None) -> str:
+    """Say whether other work shared the machine, from the measured CPU share when there is one.
+
+    The load average at start also counts the tail of whatever we ran just before, so it is only
+    the fallback; `others` (cores used by processes that are not ours, see CpuShare) is exact.
+    """
+    loads = f"load average {load_start:.2f} at start, {load_end:.2f} at end on {cpus} cores"
+    if others is not None:
+        measured = f"other processes used {others:.2f} of the {cpus} cores on average during the run"
+        if others >= 0.3:
+            verdict = "the machine was shared, so timings are noisy"
+        elif others >= 0.05:
+            verdict = "the machine was lightly shared"
+        else:
+            verdict = "the machine was otherwise idle"
+        return f"{measured}: {verdict} ({loads})"
     verdict = (
         "the machine was shared: other work was running when this started, so timings are noisy"
-        if busy
+        if load_start >= 0.5
         else "the machine looked idle when this started"
     )
-    return f"load average {load_start:.2f} at start, {load_end:.2f} at end on {cpus} cores: {verdict}"
+    return f"{loads}: {verdict}"
 
 
-def facts_lines(facts: dict[str, str], load_start: float, load_end: float) -> list[str]:
+def facts_lines(
+    facts: dict[str, str], load_start: float, load_end: float, others: float | None = None
+) -> list[str]:
     return [
         f"- Run: {facts['date']}, layer-builder {facts['tool']}, "
         f"tool venv Python {facts['python']}, pip {facts['pip']}",
         f"- Machine: {facts['cpus']} cores, {facts['cpu']}; "
-        + shared_note(load_start, load_end, facts["cpus"]),
+        + shared_note(load_start, load_end, facts["cpus"], others),
         f"- OPENBLAS_CORETYPE: {facts['openblas_coretype']}",
     ]
+
+
+class CpuShare:
+    """How many cores other people's processes used while we ran.
+
+    The machine's busy CPU time (/proc/stat) minus our own and our waited-for children's
+    (getrusage) over the wall time. Every subprocess we start is waited for, so it is counted.
+    """
+
+    def __init__(self) -> None:
+        self.start = (time.perf_counter(), machine_busy_seconds(), own_cpu_seconds())
+
+    def others_cores(self) -> float | None:
+        wall0, busy0, own0 = self.start
+        busy = machine_busy_seconds()
+        if busy < 0 or busy0 < 0:
+            return None
+        wall = time.perf_counter() - wall0
+        return max(0.0, ((busy - busy0) - (own_cpu_seconds() - own0)) / wall) if wall > 0 else None
+
+
+def machine_busy_seconds() -> float:
+    try:
+        fields = Path("/proc/stat").read_text(encoding="utf-8").splitlines()[0].split()[1:]
+    except (OSError, IndexError):
+        return -1.0
+    ticks = [int(value) for value in fields]
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle + iowait
+    # guest time is already inside user time; leave it out so it is not counted twice
+    busy = sum(ticks[:8]) - idle
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
 
 
 # ---------------------------------------------------------------- tables
