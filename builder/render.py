@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from rich.table import Table
@@ -12,6 +13,16 @@ from builder.console import console
 from builder.errors import LayerBuilderError
 from builder.recipe import Recipe
 from builder.runtimes import get_target
+
+
+def _short_path(path: Path | None) -> str:
+    """Relative to the working folder when inside it: tables stay readable in narrow terminals."""
+    if path is None:
+        return ""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _mb(value: int) -> str:
@@ -135,7 +146,7 @@ def build_results(
             f"{m['bytecode']['mode']} ({m['bytecode']['status']})",
             f"[{colour}]{smoke}[/{colour}]",
             "yes" if result.cached else "no",
-            str(result.zip_path),
+            _short_path(result.zip_path),
         )
     for key, _ in failures:
         table.add_row("", key, "", "", "", "", "[red]failed[/red]", "", "(see the error above)")
