@@ -186,7 +186,11 @@ cmd_down() {
     else
         say "no dockerd running for $STATE"
     fi
-    rm -rf "$SOCK" "$PIDFILE" "$EXEC_ROOT"
+    # dockerd leaves its network namespace bind-mounted under the exec root; unmount it first.
+    if [ -d "$EXEC_ROOT" ]; then
+        grep -F " $EXEC_ROOT/" /proc/mounts | awk '{ print $2 }' | sort -r | xargs -r -n1 umount -l || true
+    fi
+    rm -rf "$SOCK" "$PIDFILE" "$EXEC_ROOT" || say "warning: could not remove all of $EXEC_ROOT"
 }
 
 cmd_purge() {

@@ -33,10 +33,16 @@ PYTHON="${PYTHON:-python3}"
 # A private Docker engine for the docker-marked tests (the tests' fixture would start it too;
 # starting it here keeps the cold start out of test time). Stopped again when the run ends,
 # unless it was already running before.
+started_engine=""
 if [ -z "${DOCKER_HOST:-}" ] || ! docker version >/dev/null 2>&1; then
     bash tests/docker_engine.sh up
-    trap 'bash tests/docker_engine.sh down' EXIT
+    started_engine=1
     eval "$(bash tests/docker_engine.sh env)"
 fi
 
-.venv/bin/python -m pytest "$@"
+status=0
+.venv/bin/python -m pytest "$@" || status=$?
+if [ -n "$started_engine" ]; then
+    bash tests/docker_engine.sh down || echo "run.sh: warning: stopping the test engine failed" >&2
+fi
+exit "$status"
