@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from builder import install, interpreters
-from builder.errors import NoCompatibleWheelError
+from builder.errors import ConfigError, NoCompatibleWheelError
 from builder.lock import Lock
 from builder.pythons import LocalPython, PythonRunner
 from builder.runtimes import Target
@@ -74,6 +74,11 @@ def local_session(target: Target, python: Path | None) -> LocalSession:
     version, machine = target.runtime.python, target.arch.machine
     compiler = interpreters.find(version, machine=None, override=python)
     runner = interpreters.find(version, machine=machine, override=python)
+    if python is not None and compiler.found is None:
+        raise ConfigError(
+            f"--python {python} is not a working Python {version} interpreter",
+            hint=f"name the python{version} executable, or leave --python out to search PATH, pyenv and uv",
+        )
     return LocalSession(
         target=target,
         bytecode_python=LocalPython(compiler.found) if compiler.found else None,

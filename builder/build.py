@@ -31,8 +31,9 @@ from builder import (
     smoke,
 )
 from builder.errors import BuildError, ConfigError, SizeLimitError, VerificationError
-from builder.recipe import Recipe
+from builder.recipe import BYTECODE_MODES, Recipe
 from builder.runtimes import Target, limits, table_version
+from builder.suggest import did_you_mean
 
 
 class Progress(Protocol):
@@ -84,13 +85,28 @@ class BuildResult:
     dry_run: bool = False
 
 
+@contextmanager
+def _step(progress: Progress, name: str, description: str) -> Iterator[None]:
+    """A named step: shown by the progress display; a file-system failure becomes that step's error."""
+    with progress.step(name, description):
+        try:
+            yield
+        except OSError as exc:
+            where = f" ({exc.filename})" if exc.filename else ""
+            raise BuildError(
+                name,
+                f"{exc.strerror or exc}{where}",
+                hint="check free disk space and permissions of the output folder (--output)",
+            ) from exc
+
+
 def output_dir(options: BuildOptions, recipe: Recipe, target: Target) -> Path:
     return options.output_root / recipe.name / target.key
 
 
 def build(recipe: Recipe, target: Target, options: BuildOptions, progress: Progress) -> BuildResult:
     _check_request(recipe, target, options, progress)
-    with progress.step("lock", "checking the lock"):
+    with _step(progress, "lock", "checking the lock"):
         locked, lock_path = lock.load_fresh(recipe, target)
     mode = options.bytecode or recipe.bytecode
     key = _build_key(recipe, target, options, lock_path, mode)
@@ -118,7 +134,7 @@ def _session(
     target: Target, options: BuildOptions, work: Path, progress: Progress
 ) -> Iterator[backends.Session]:
     if options.backend == "docker":
-        with progress.step("container", f"starting the {target.arch.docker_platform} build container"):
+        with _step(progress, "container", f"starting the {target.arch.docker_platform} build container"):
             from builder import docker_backend  # only now: the local path never loads the docker SDK
 
             manager = docker_backend.docker_session(
@@ -157,9 +173,11 @@ class _Context:
 def _build_fresh(
     recipe: Recipe, target: Target, options: BuildOptions, progress: Progress, ctx: _Context
 ) -> BuildResult:
-    with progress.step("install", f"installing {len(ctx.locked.packages)} locked packages for {target.key}"):
+    with _step(
+        progress, "install", f"installing {len(ctx.locked.packages)} locked packages for {target.key}"
+    ):
         ctx.session.install(ctx.locked, ctx.lock_path, ctx.site)
-    with progress.step("plan", "planning the minimize rules"):
+    with _step(progress, "plan", "planning the minimize rules"):
         plan = _plan(recipe, target, ctx)
     if options.dry_run:
         return BuildResult(
@@ -171,9 +189,9 @@ def _build_fresh(
             plan=plan,
             dry_run=True,
         )
-    with progress.step("minimize", "removing and stripping what the plan says"):
+    with _step(progress, "minimize", "removing and stripping what the plan says"):
         applied, duplicates = _minimize(recipe, target, ctx, plan)
-    with progress.step("bytecode", f"compiling bytecode ({ctx.mode}) for Python {target.runtime.python}"):
+    with _step(progress, "bytecode", f"compiling bytecode ({ctx.mode}) for Python {target.runtime.python}"):
         compiled = bytecode.compile_tree(
             ctx.site,
             mode=ctx.mode,
@@ -182,11 +200,11 @@ def _build_fresh(
         )
     if compiled.status == "skipped" and ctx.mode != "none":
         progress.note(f"bytecode not compiled: {compiled.reason}")
-    with progress.step("verify", "checking ELF files and running the smoke test"):
+    with _step(progress, "verify", "checking ELF files and running the smoke test"):
         verification = _verify(recipe, target, ctx, plan, progress)
-    with progress.step("size", "checking the size limits"):
+    with _step(progress, "size", "checking the size limits"):
         unzipped = _check_size(recipe, ctx.site)
-    with progress.step("package", "writing the deterministic zip"), package.atomic_dir(ctx.final) as out:
+    with _step(progress, "package", "writing the deterministic zip"), package.atomic_dir(ctx.final) as out:
         facts = package.write_zip(ctx.layer, out / manifest.LAYER_ZIP)
         assert facts.unzipped_bytes == unzipped
         document = _manifest(
@@ -209,6 +227,15 @@ def _build_fresh(
 
 
 def _check_request(recipe: Recipe, target: Target, options: BuildOptions, progress: Progress) -> None:
+    if options.bytecode is not None and options.bytecode not in BYTECODE_MODES:
+        raise ConfigError(
+            f"unknown bytecode mode {options.bytecode!r}{did_you_mean(options.bytecode, BYTECODE_MODES)}",
+            hint=f"use one of {', '.join(BYTECODE_MODES)}",
+        )
+    try:
+        options.output_root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot use {options.output_root} as the output folder: {exc.strerror}") from exc
     if options.backend not in recipe.backends:
         raise ConfigError(
             f"recipe {recipe.name} does not allow the {options.backend} backend (allowed: {', '.join(recipe.backends)})"

@@ -121,25 +121,22 @@ def test_rule_that_removes_what_the_smoke_test_needs_is_named(recipes_copy: Path
     assert 'keep = ["numpy/fft/_pocketfft.py"]' in result.output
 
 
-def test_wrong_interpreter_override_skips_bytecode_and_says_why(recipes_copy: Path, tmp_path: Path):
-    result = build(
-        recipes_copy,
-        tmp_path / "out",
-        "numpy",
-        "-r",
-        "python3.12",
-        "-a",
-        "x86_64",
-        "--python",
-        sys.executable,
-    )
+def test_without_a_target_interpreter_bytecode_and_smoke_are_skipped_and_say_why(
+    recipes_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # Nowhere to find a Python 3.12: no PATH entries with one, an empty pyenv root, no uv.
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "no-pyenv"))
+    result = build(recipes_copy, tmp_path / "out", "numpy", "-r", "python3.12", "-a", "x86_64")
     assert result.exit_code == 0, result.output
     manifest = json.loads((layer_dir(tmp_path / "out", "numpy") / "manifest.json").read_text())
     if sys.version_info[:2] != (3, 12):
         assert manifest["bytecode"]["status"] == "skipped"
-        assert "no Python of the target version found" in manifest["bytecode"]["reason"]
+        assert "no Python 3.12 found" in manifest["bytecode"]["reason"]
         assert manifest["verification"]["smoke"]["status"] == "not run"
         assert "smoke test not run" in result.output
+        with zipfile.ZipFile(layer_dir(tmp_path / "out", "numpy") / "layer.zip") as archive:
+            assert not [n for n in archive.namelist() if n.endswith(".pyc")]
 
 
 def test_missing_lock_is_refused_with_the_command_that_creates_it(recipes_copy: Path, tmp_path: Path):

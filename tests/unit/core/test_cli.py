@@ -64,3 +64,46 @@ def test_recipe_not_supporting_the_target_is_refused(repo: Path, write_recipe, t
     )
     assert result.exit_code == 2
     assert "does not support python3.13-x86_64" in result.output
+
+
+def _build(repo: Path, out: Path, *extra: str):
+    args = [
+        "build",
+        "numpy",
+        "-r",
+        "python3.12",
+        "-a",
+        "x86_64",
+        "--recipes",
+        str(repo / "recipes"),
+        "-o",
+        str(out),
+    ]
+    return runner.invoke(app, [*args, *extra])
+
+
+def test_unknown_bytecode_mode_is_refused_before_any_work(repo: Path, tmp_path: Path):
+    result = _build(repo, tmp_path / "out", "--bytecode", "sourcless")
+    assert result.exit_code == 2
+    assert "unknown bytecode mode 'sourcless' (did you mean 'sourceless'?)" in result.output
+    assert not (tmp_path / "out" / "numpy").exists()
+
+
+def test_output_folder_that_cannot_be_created_is_a_usage_error(repo: Path, tmp_path: Path):
+    (tmp_path / "a-file").write_text("")
+    result = _build(repo, tmp_path / "a-file" / "out")
+    assert result.exit_code == 2
+    assert "cannot use" in result.output and "as the output folder" in result.output
+
+
+def test_python_override_that_is_not_the_target_version_is_refused(repo: Path, tmp_path: Path):
+    result = _build(repo, tmp_path / "out", "--python", str(tmp_path / "no-python"))
+    assert result.exit_code == 2
+    assert "is not a working Python 3.12 interpreter" in result.output
+    assert not (tmp_path / "out" / "numpy").exists()
+
+
+def test_unknown_backend_is_refused(repo: Path, tmp_path: Path):
+    result = _build(repo, tmp_path / "out", "--backend", "podman")
+    assert result.exit_code == 2
+    assert "unknown backend 'podman'" in result.output
