@@ -348,7 +348,14 @@ def _verify(
         progress.note(f"smoke test not run for {target.key}: {report.reason}")
     if report.status == "failed":
         raise _smoke_failure(recipe, target, ctx, plan, report)
-    return {"elf": {"status": "passed", "files_checked": "all"}, "smoke": report.as_dict()}
+    elf_files = sum(1 for entry in minimize.scan(ctx.site) if entry.is_elf)
+    elf = {
+        "status": "passed",
+        "elf_files": elf_files,
+        "machine": target.arch.machine,
+        "glibc": target.runtime.glibc,
+    }
+    return {"elf": elf, "smoke": report.as_dict()}
 
 
 def _smoke(recipe: Recipe, ctx: _Context) -> smoke.SmokeReport:
