@@ -13,7 +13,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -133,22 +133,18 @@ def build(recipe: Recipe, target: Target, options: BuildOptions, progress: Progr
 def _session(
     target: Target, options: BuildOptions, work: Path, progress: Progress
 ) -> Iterator[backends.Session]:
-    if options.backend == "docker":
-        with _step(progress, "container", f"starting the {target.arch.docker_platform} build container"):
-            from builder import docker_backend  # only now: the local path never loads the docker SDK
-
-            manager = docker_backend.docker_session(
-                target, options.docker, work, progress.note, progress.output
-            )
-            session = manager.__enter__()
-        try:
-            yield session
-        except BaseException as exc:
-            manager.__exit__(type(exc), exc, exc.__traceback__)
-            raise
-        manager.__exit__(None, None, None)
-    else:
+    if options.backend != "docker":
         yield backends.local_session(target, options.python)
+        return
+    from builder import docker_backend  # only now: the local path never loads the docker SDK
+
+    with ExitStack() as stack:
+        # The step covers starting the container; the container lives until the build is done.
+        with _step(progress, "container", f"starting the {target.arch.docker_platform} build container"):
+            session = stack.enter_context(
+                docker_backend.docker_session(target, options.docker, work, progress.note, progress.output)
+            )
+        yield session
 
 
 @dataclass(frozen=True, kw_only=True)
