@@ -3,25 +3,49 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from builder import __version__, backends, build, lock, render
-from builder.cleanup.cli import register as register_cleanup
 from builder.console import console, err_console, handle_errors, report_error
 from builder.errors import ConfigError, LayerBuilderError
 from builder.progress import RichProgress
 from builder.recipe import find_recipe, parse_recipe, recipe_files
 from builder.runtimes import Target, get_target
 
+
+class _LazyCleanupGroup(TyperGroup):
+    """Loads the storage cleanup commands (and boto3 with them) only when one of them is asked for.
+
+    `build` answers an unchanged rebuild in about a second; importing boto3 would be a quarter of it.
+    """
+
+    lazy = ("storage", "prune", "iam-policy", "job")
+
+    # Typed loosely: typer 0.29 vendors click, older releases use click itself.
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*super().list_commands(ctx), *self.lazy]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.lazy:
+            return super().get_command(ctx, cmd_name)
+        from builder.cleanup.cli import register
+
+        cleanup = typer.Typer()
+        register(cleanup)
+        return typer.main.get_group(cleanup).get_command(ctx, cmd_name)
+
+
 app = typer.Typer(
+    cls=_LazyCleanupGroup,
     name="layer-builder",
     help="Build, minimize, verify and publish scientific Python layers for AWS Lambda.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-register_cleanup(app)
 recipes_app = typer.Typer(help="List and show recipes.", no_args_is_help=True)
 app.add_typer(recipes_app, name="recipes")
 
