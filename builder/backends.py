@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from builder import install, interpreters
-from builder.errors import ConfigError, NoCompatibleWheelError
+from builder.errors import ConfigError
 from builder.lock import Lock
 from builder.pythons import LocalPython, PythonRunner
 from builder.runtimes import Target
@@ -93,9 +93,4 @@ def refuse_sdists(lock: Lock, target: Target) -> None:
     sources = [p for p in lock.packages if p.filename and not p.filename.endswith(".whl")]
     if sources:
         names = ", ".join(f"{p.name}=={p.version} ({p.filename})" for p in sources)
-        raise NoCompatibleWheelError(
-            "install",
-            f"{names}: no wheel for {target.key} ({target.runtime.os_name}, glibc "
-            f"{target.runtime.glibc[0]}.{target.runtime.glibc[1]}, {target.runtime.abi}); the local backend installs wheels only",
-            hint="build it from source in an Amazon Linux container with --backend docker",
-        )
+        raise install.no_wheel_error(f"{names}:", target)

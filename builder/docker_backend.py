@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import platform
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -22,7 +21,7 @@ from builder.backends import DockerSettings
 from builder.errors import ContainerError
 from builder.lock import Lock, LockedPackage, packages_from_report
 from builder.pythons import PythonRunner
-from builder.runtimes import Target
+from builder.runtimes import Target, host_machine
 
 # Inside the container the host's pip cache is mounted here, so wheels are downloaded once.
 CONTAINER_PIP_CACHE = "/tmp/layer-builder-pip-cache"
@@ -150,10 +149,6 @@ def _dockerfile_on_disk(work: Path) -> Iterator[Path]:
         yield path
     finally:
         path.unlink(missing_ok=True)
-
-
-def host_machine() -> str:
-    return {"amd64": "x86_64", "arm64": "aarch64"}.get(platform.machine().lower(), platform.machine())
 
 
 def pip_cache_dir() -> Path:

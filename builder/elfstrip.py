@@ -27,6 +27,7 @@ from elftools.elf.elffile import ELFFile
 
 from builder.elfcheck import E_MACHINE, FRIENDLY_MACHINE, is_elf
 from builder.errors import BuildError
+from builder.runtimes import MACHINE_ALIASES
 
 STEP = "minimize"
 BATCH_SIZE = 200  # files per strip process: one process per file costs seconds on a 1,000-file tree
@@ -36,7 +37,6 @@ PAGE_SIZE = 4096
 CROSS_STRIP = {"x86_64": "x86_64-linux-gnu-strip", "aarch64": "aarch64-linux-gnu-strip"}
 # llvm-strip handles every architecture; Debian and Ubuntu install it with a version suffix.
 LLVM_STRIP = ["llvm-strip", *(f"llvm-strip-{version}" for version in range(30, 9, -1))]
-HOST_MACHINE_ALIASES = {"amd64": "x86_64", "arm64": "aarch64"}
 
 Which = Callable[[str], str | None]
 # Runs one strip command; returns its exit code and what it printed on stderr.
@@ -88,7 +88,7 @@ def find_strip_tool(
     host_machine = host_machine or platform.machine()
     host_system = host_system or platform.system()
     candidates = []
-    if host_system == "Linux" and HOST_MACHINE_ALIASES.get(host_machine, host_machine) == machine:
+    if host_system == "Linux" and MACHINE_ALIASES.get(host_machine, host_machine) == machine:
         candidates.append("strip")
     if machine in CROSS_STRIP:
         candidates.append(CROSS_STRIP[machine])

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from builder import pipcmd, proc
 from builder.errors import BuildError, NoCompatibleWheelError
 from builder.runtimes import Target
 
-NO_MATCH_RE = re.compile(r"No matching distribution found for ([^\s]+)")
 HASH_MISMATCH = "THESE PACKAGES DO NOT MATCH THE HASHES"
+
+
+def no_wheel_error(what: str, target: Target) -> NoCompatibleWheelError:
+    """`what` ("numpy==1.21.6 has") cannot be installed from a wheel: only a source build helps."""
+    return NoCompatibleWheelError(
+        "install",
+        f"{what} no wheel for {target.describe()}; the local backend installs wheels only",
+        hint="build it from source in an Amazon Linux container with --backend docker",
+    )
 
 
 def install_locked(lock_path: Path, target: Target, site: Path) -> None:
@@ -36,15 +43,9 @@ def install_locked(lock_path: Path, target: Target, site: Path) -> None:
     result = proc.run(argv, step="install", check=False)
     if result.ok:
         return
-    missing = NO_MATCH_RE.search(result.stderr)
+    missing = pipcmd.missing_distribution(result.stderr)
     if missing:
-        raise NoCompatibleWheelError(
-            "install",
-            f"{missing.group(1)} has no wheel for {target.key} ({target.runtime.os_name}, "
-            f"glibc {target.runtime.glibc[0]}.{target.runtime.glibc[1]}, {target.runtime.abi}); "
-            "the local backend installs wheels only",
-            hint="build it from source in an Amazon Linux container with --backend docker",
-        )
+        raise no_wheel_error(f"{missing} has", target)
     if HASH_MISMATCH in result.stderr:
         raise BuildError(
             "install",

@@ -164,9 +164,6 @@ def write_atomic(path: Path, text: str) -> None:
 # ---------------------------------------------------------------- the real resolver: pip
 
 
-NO_MATCH_RE = re.compile(r"No matching distribution found for ([^\s]+)")
-
-
 class PipResolver:
     """Resolves with `pip install --dry-run --report` and the target's interpreter and platform tags."""
 
@@ -197,13 +194,11 @@ def packages_from_report(report_path: Path) -> list[LockedPackage]:
 
 
 def _resolution_error(result: proc.Result, target: Target) -> LockError:
-    missing = NO_MATCH_RE.search(result.stderr)
-    if missing:
-        name = missing.group(1)
+    name = pipcmd.missing_distribution(result.stderr)
+    if name:
         return LockError(
-            f"lock: no wheel of {name} loads on {target.key} "
-            f"({target.runtime.os_name}, glibc {target.runtime.glibc[0]}.{target.runtime.glibc[1]}, "
-            f"{target.runtime.abi}), or no version satisfies the requirements:\n{result.tail(8)}",
+            f"lock: no wheel of {name} loads on {target.describe()}, "
+            f"or no version satisfies the requirements:\n{result.tail(8)}",
             hint="pin a version that ships a wheel for this target, drop this runtime from the recipe, "
             "or build from source with --backend docker",
         )

@@ -21,6 +21,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from builder import tomlload
+from builder.elfcheck import is_elf
 from builder.elfstrip import is_grafted_library
 from builder.recipe import MinimizeConfig
 
@@ -201,9 +202,6 @@ def _decide(entry: FileEntry, effective: _Effective, strip: bool) -> Decision:
 # ---------------------------------------------------------------- reading the staged tree
 
 
-ELF_MAGIC = b"\x7fELF"
-
-
 def scan(site: Path) -> list[FileEntry]:
     """List the staged tree with each file's owning distribution (from the wheels' RECORD files)."""
     owners = record_owners(site)
@@ -240,10 +238,8 @@ def _guess_owner(relative: str) -> str:
 
 
 def _is_elf(path: Path) -> bool:
-    if path.suffix not in (".so", "") and ".so." not in path.name:
-        return False
-    with path.open("rb") as handle:
-        return handle.read(4) == ELF_MAGIC
+    # Only names a shared library or executable can have: the tree has thousands of .py files.
+    return (path.suffix in (".so", "") or ".so." in path.name) and is_elf(path)
 
 
 # ---------------------------------------------------------------- applying

@@ -7,6 +7,7 @@ cert), so we never pass --isolated.
 
 from __future__ import annotations
 
+import re
 import sys
 
 from builder.runtimes import Target
@@ -14,6 +15,15 @@ from builder.runtimes import Target
 
 def pip_argv() -> list[str]:
     return [sys.executable, "-m", "pip", "--disable-pip-version-check"]
+
+
+NO_MATCH_RE = re.compile(r"No matching distribution found for ([^\s]+)")
+
+
+def missing_distribution(stderr: str) -> str | None:
+    """The requirement pip found nothing for ("numpy==1.21.6"), from its error output."""
+    found = NO_MATCH_RE.search(stderr)
+    return found.group(1) if found else None
 
 
 def target_args(target: Target) -> list[str]:

@@ -7,6 +7,7 @@ derives the wheel platform tags.
 from __future__ import annotations
 
 import datetime as dt
+import platform
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -16,6 +17,14 @@ from builder.errors import ConfigError
 from builder.suggest import did_you_mean
 
 ARCHITECTURES = ("x86_64", "arm64")
+# What `platform.machine()` may say on other systems, as the ELF/uname machine name.
+MACHINE_ALIASES = {"amd64": "x86_64", "arm64": "aarch64"}
+
+
+def host_machine() -> str:
+    """This machine's architecture as an ELF/uname machine name ("x86_64" or "aarch64")."""
+    machine = platform.machine()
+    return MACHINE_ALIASES.get(machine.lower(), machine)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,6 +80,11 @@ class Target:
     @property
     def key(self) -> str:
         return f"{self.runtime.name}-{self.arch.name}"
+
+    def describe(self) -> str:
+        """'python3.11-x86_64 (Amazon Linux 2, glibc 2.26, cp311)': what a wheel must load on."""
+        major, minor = self.runtime.glibc
+        return f"{self.key} ({self.runtime.os_name}, glibc {major}.{minor}, {self.runtime.abi})"
 
     def platform_tags(self) -> list[str]:
         return platform_tags(self.runtime.glibc, self.arch)
