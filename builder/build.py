@@ -42,25 +42,6 @@ class Progress(Protocol):
     def note(self, message: str) -> None: ...
 
 
-class QuietProgress:
-    """Progress that records notes and shows nothing (tests, --json)."""
-
-    def __init__(self) -> None:
-        self.notes: list[str] = []
-        self.steps: list[str] = []
-
-    @contextmanager
-    def step(self, name: str, description: str) -> Iterator[None]:
-        self.steps.append(name)
-        yield
-
-    def output(self, line: str) -> None:
-        pass
-
-    def note(self, message: str) -> None:
-        self.notes.append(message)
-
-
 @dataclass(frozen=True, kw_only=True)
 class BuildOptions:
     output_root: Path
@@ -164,6 +145,11 @@ class _Context:
     @property
     def site(self) -> Path:
         return self.layer / "python"
+
+    @property
+    def aside(self) -> Path:
+        """Where removed files wait until the build succeeds (see minimize.move_aside)."""
+        return self.work / "removed"
 
 
 def _build_fresh(
@@ -310,7 +296,7 @@ def _minimize(
     recipe: Recipe, target: Target, ctx: _Context, plan: minimize.Plan
 ) -> tuple[minimize.Applied, list[list[str]]]:
     tool = elfstrip.find_strip_tool(target.arch.machine) if plan.strip_available else None
-    applied = minimize.move_aside(ctx.site, plan.decisions, ctx.work / "removed")
+    applied = minimize.move_aside(ctx.site, plan.decisions, ctx.aside)
     to_strip = [ctx.site / d.path for d in plan.by_action(minimize.STRIP)]
     if to_strip and tool is not None:
         result = elfstrip.strip_files(to_strip, tool=tool, machine=target.arch.machine)
@@ -380,12 +366,11 @@ def _smoke_failure(
 
 def find_culprit_rule(recipe: Recipe, ctx: _Context, plan: minimize.Plan) -> tuple[str, list[str]] | None:
     """Put removed files back rule by rule until the smoke test passes; the last rule restored broke it."""
-    aside = ctx.work / "removed"
     by_rule: dict[str, list[str]] = {}
     for decision in plan.by_action(minimize.REMOVE):
         by_rule.setdefault(decision.rule, []).append(decision.path)
     for rule, paths in by_rule.items():
-        minimize.restore(ctx.site, aside, paths)
+        minimize.restore(ctx.site, ctx.aside, paths)
         if _smoke(recipe, ctx).status == "passed":
             return rule, paths
     return None

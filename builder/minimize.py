@@ -252,12 +252,11 @@ class Applied:
     stripped_files: int = 0
     strip_saved_bytes: int = 0
     strip_restored: list[str] = field(default_factory=list)  # files strip broke, put back unstripped
-    aside: Path | None = None  # where removed files wait until the build succeeds
 
 
 def move_aside(site: Path, decisions: Iterable[Decision], aside: Path) -> Applied:
     """Move every removed file to `aside` (same layout), so a failed check can restore it."""
-    applied = Applied(aside=aside)
+    applied = Applied()
     for decision in decisions:
         if decision.action != REMOVE:
             continue

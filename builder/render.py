@@ -65,10 +65,13 @@ def _recipe_dict(recipe: Recipe) -> dict[str, Any]:
 
 
 def _lock_state(recipe: Recipe, runtime: str, arch: str) -> tuple[str, dict[str, str]]:
+    target = get_target(runtime, arch)
+    if not recipe.lock_path(target.key).is_file():
+        return "missing", {}
     try:
-        locked, _ = lock.load_fresh(recipe, get_target(runtime, arch))
-    except LayerBuilderError as exc:
-        return ("missing" if "no lock" in exc.message else "stale"), {}
+        locked, _ = lock.load_fresh(recipe, target)
+    except LayerBuilderError:
+        return "stale", {}
     return "fresh", {p.name: p.version for p in locked.packages if p.requested}
 
 
