@@ -60,13 +60,16 @@ class LocalSession:
         install.install_locked(lock_path, self.target, site)
 
 
-def local_fingerprint(target: Target, python: Path | None) -> dict[str, str | None]:
-    compiler = interpreters.find(target.runtime.python, machine=None, override=python)
-    runner = interpreters.find(target.runtime.python, machine=target.arch.machine, override=python)
+def local_fingerprint(session: LocalSession) -> dict[str, str | None]:
+    """What of the local backend changes a layer: the interpreters that compile and smoke-test it."""
+
+    def describe(python: PythonRunner | None) -> str | None:
+        return f"{python.label} {python.version} {python.machine}" if python else None
+
     return {
         "backend": "local",
-        "compiler": str(compiler.found) if compiler.found else None,
-        "runner": str(runner.found) if runner.found else None,
+        "compiler": describe(session.bytecode_python),
+        "runner": describe(session.smoke_python),
     }
 
 

@@ -90,7 +90,9 @@ def build(recipe: Recipe, target: Target, options: BuildOptions, progress: Progr
     with _step(progress, "lock", "checking the lock"):
         locked, lock_path = lock.load_fresh(recipe, target)
     mode = options.bytecode or recipe.bytecode
-    key = _build_key(recipe, target, options, lock_path, mode)
+    # The local backend is only interpreter discovery: done once, it also feeds the cache key.
+    local = backends.local_session(target, options.python) if options.backend != "docker" else None
+    key = _build_key(recipe, target, options, lock_path, mode, local)
     final = output_dir(options, recipe, target)
     package.clear_leftovers(final.parent, final.name)
     if options.use_cache and not options.dry_run:
@@ -103,7 +105,7 @@ def build(recipe: Recipe, target: Target, options: BuildOptions, progress: Progr
                 manifest=cached,
                 cached=True,
             )
-    with _workspace(options) as work, _session(target, options, work, progress) as session:
+    with _workspace(options) as work, _session(target, options, work, progress, local) as session:
         ctx = _Context(
             locked=locked, lock_path=lock_path, mode=mode, key=key, final=final, work=work, session=session
         )
@@ -112,10 +114,10 @@ def build(recipe: Recipe, target: Target, options: BuildOptions, progress: Progr
 
 @contextmanager
 def _session(
-    target: Target, options: BuildOptions, work: Path, progress: Progress
+    target: Target, options: BuildOptions, work: Path, progress: Progress, local: backends.LocalSession | None
 ) -> Iterator[backends.Session]:
-    if options.backend != "docker":
-        yield backends.local_session(target, options.python)
+    if local is not None:
+        yield local
         return
     from builder import docker_backend  # only now: the local path never loads the docker SDK
 
@@ -172,7 +174,8 @@ def _build_fresh(
             dry_run=True,
         )
     with _step(progress, "minimize", "removing and stripping what the plan says"):
-        applied, duplicates = _minimize(recipe, target, ctx, plan)
+        applied, remaining = _minimize(recipe, target, ctx, plan)
+        duplicates = minimize.identical_libraries(ctx.site, remaining)
     with _step(progress, "bytecode", f"compiling bytecode ({ctx.mode}) for Python {target.runtime.python}"):
         compiled = bytecode.compile_tree(
             ctx.site,
@@ -183,7 +186,9 @@ def _build_fresh(
     if compiled.status == "skipped" and ctx.mode != "none":
         progress.note(f"bytecode not compiled: {compiled.reason}")
     with _step(progress, "verify", "checking ELF files and running the smoke test"):
-        verification = _verify(recipe, target, ctx, plan, progress)
+        # Bytecode adds no ELF files: the listing after minimizing still counts them.
+        elf_files = sum(1 for entry in remaining if entry.is_elf)
+        verification = _verify(recipe, target, ctx, plan, progress, elf_files)
     with _step(progress, "size", "checking the size limits"):
         unzipped = _check_size(recipe, ctx.site)
     with _step(progress, "package", "writing the deterministic zip"), package.atomic_dir(ctx.final) as out:
@@ -234,14 +239,21 @@ def _check_request(recipe: Recipe, target: Target, options: BuildOptions, progre
         )
 
 
-def _build_key(recipe: Recipe, target: Target, options: BuildOptions, lock_path: Path, mode: str) -> str:
+def _build_key(
+    recipe: Recipe,
+    target: Target,
+    options: BuildOptions,
+    lock_path: Path,
+    mode: str,
+    local: backends.LocalSession | None,
+) -> str:
     """Everything that changes the output. Equal keys mean the existing layer can be reused."""
-    if options.backend == "docker":
+    if local is not None:
+        backend = backends.local_fingerprint(local)
+    else:
         from builder import docker_backend
 
         backend = docker_backend.docker_fingerprint(target, options.docker)
-    else:
-        backend = backends.local_fingerprint(target, options.python)
     payload = {
         "tool": __version__,
         "tables": table_version(),
@@ -294,7 +306,8 @@ def _plan(recipe: Recipe, target: Target, ctx: _Context) -> minimize.Plan:
 
 def _minimize(
     recipe: Recipe, target: Target, ctx: _Context, plan: minimize.Plan
-) -> tuple[minimize.Applied, list[list[str]]]:
+) -> tuple[minimize.Applied, list[minimize.FileEntry]]:
+    """Apply the plan; return what was done and the listing of what remains."""
     tool = elfstrip.find_strip_tool(target.arch.machine) if plan.strip_available else None
     applied = minimize.move_aside(ctx.site, plan.decisions, ctx.aside)
     to_strip = [ctx.site / d.path for d in plan.by_action(minimize.STRIP)]
@@ -305,8 +318,7 @@ def _minimize(
         applied.strip_restored = [
             f"{f.path.relative_to(ctx.site).as_posix()}: {f.reason}" for f in result.restored
         ]
-    duplicates = minimize.identical_libraries(ctx.site, minimize.scan(ctx.site))
-    return applied, duplicates
+    return applied, minimize.scan(ctx.site)
 
 
 # ---------------------------------------------------------------- verify
@@ -318,6 +330,7 @@ def _verify(
     ctx: _Context,
     plan: minimize.Plan,
     progress: Progress,
+    elf_files: int,
 ) -> dict[str, Any]:
     problems = elfcheck.check_tree(
         ctx.layer, machine=target.arch.machine, glibc=target.runtime.glibc, os_id=target.runtime.os_id
@@ -330,7 +343,6 @@ def _verify(
         progress.note(f"smoke test not run for {target.key}: {report.reason}")
     if report.status == "failed":
         raise _smoke_failure(recipe, target, ctx, plan, report)
-    elf_files = sum(1 for entry in minimize.scan(ctx.site) if entry.is_elf)
     elf = {
         "status": "passed",
         "elf_files": elf_files,
