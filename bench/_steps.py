@@ -25,7 +25,7 @@ from _report import REPO
 
 sys.path.insert(0, str(REPO))  # `builder` when run as `.venv/bin/python bench/NAME.py`
 
-from builder import lock, pipcmd
+from builder.build import lock, pipcmd
 from builder.recipe import find_recipe
 from builder.runtimes import Target, get_target
 

@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from builder.importcheck import broken_by_minimizing, import_all
+from builder.build.importcheck import broken_by_minimizing, import_all
 
 
 def main() -> int:

@@ -1,6 +1,6 @@
 """The cleanup commands: `storage`, `prune`, `iam-policy prune` and `job package`.
 
-`register(app)` adds them to the root typer app. Each command parses, calls the runner, renders.
+builder/cli.py loads this module (and boto3 with it) only when one of them runs. Each command parses, calls the runner, renders.
 """
 
 from __future__ import annotations
@@ -37,13 +37,12 @@ TargetOpt = typer.Option(
 )
 
 
-def register(app: typer.Typer) -> None:
-    app.command("storage")(storage)
-    app.command("prune")(prune)
-    app.add_typer(iam_policy_app, name="iam-policy")
-    app.add_typer(job_app, name="job")
+app = typer.Typer()
+app.add_typer(iam_policy_app, name="iam-policy")
+app.add_typer(job_app, name="job")
 
 
+@app.command("storage")
 @handle_errors
 def storage(
     region: list[str] = RegionOpt,
@@ -84,6 +83,7 @@ def _policy(
     )
 
 
+@app.command("prune")
 @handle_errors
 def prune(
     region: list[str] = RegionOpt,

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from builder.build.interpreters import find
 from builder.cli import app
-from builder.interpreters import find
 
 pytestmark = pytest.mark.network
 runner = CliRunner()

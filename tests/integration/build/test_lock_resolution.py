@@ -6,7 +6,7 @@ import pytest
 from packaging.utils import parse_wheel_filename
 from packaging.version import Version
 
-from builder.lock import PipResolver
+from builder.build.lock import PipResolver
 from builder.runtimes import get_target
 
 pytestmark = pytest.mark.network

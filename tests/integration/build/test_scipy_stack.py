@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from builder import pipcmd
+from builder.build import pipcmd
+from builder.build.importcheck import broken_by_minimizing
+from builder.build.interpreters import find
 from builder.cli import app
-from builder.importcheck import broken_by_minimizing
-from builder.interpreters import find
 from builder.runtimes import get_target
 
 pytestmark = [pytest.mark.network, pytest.mark.slow]

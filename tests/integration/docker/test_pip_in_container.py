@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from builder.container import ca_bundle, host_passthrough, open_container
+from builder.build.backends.container import ca_bundle, host_passthrough, open_container
 
 pytestmark = pytest.mark.docker
 

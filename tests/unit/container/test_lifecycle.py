@@ -8,7 +8,7 @@ import docker.errors
 import pytest
 import requests.exceptions
 
-from builder.container import (
+from builder.build.backends.container import (
     CA_BUNDLE_PATH,
     BindMount,
     BuildContainer,

@@ -7,7 +7,7 @@ import os
 import pytest
 import requests.exceptions
 
-from builder.container import DISK_FIX, BuildContainer
+from builder.build.backends.container import DISK_FIX, BuildContainer
 from builder.errors import ContainerError
 
 

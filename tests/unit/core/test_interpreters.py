@@ -6,7 +6,7 @@ import platform
 import sys
 from pathlib import Path
 
-from builder.interpreters import find
+from builder.build.interpreters import find
 
 VERSION = f"{sys.version_info[0]}.{sys.version_info[1]}"
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from builder import lock
+from builder.build import lock
 from builder.errors import LockError
 from builder.recipe import parse_recipe
 from builder.runtimes import Target, get_target

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from builder import minimize
+from builder.build import minimize
 from builder.recipe import MinimizeConfig, PackageRules
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from builder import package
+from builder.build import package
 
 
 def make_tree(root: Path, order: list[str]) -> None:

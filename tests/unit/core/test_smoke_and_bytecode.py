@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from builder import bytecode, smoke
-from builder.interpreters import probe
-from builder.pythons import LocalPython
+from builder.build import bytecode, smoke
+from builder.build.interpreters import probe
+from builder.build.pythons import LocalPython
 from builder.recipe import SmokeTest
 
 HERE = probe(Path(sys.executable))

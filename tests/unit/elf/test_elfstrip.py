@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from builder.elfcheck import check_tree
-from builder.elfstrip import find_strip_tool, is_grafted_library, run_strip, strip_files
+from builder.build.elfcheck import check_tree
+from builder.build.elfstrip import find_strip_tool, is_grafted_library, run_strip, strip_files
 from builder.errors import BuildError
 
 

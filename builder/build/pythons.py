@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from builder import proc
-from builder.interpreters import Interpreter
+from builder.build.interpreters import Interpreter
 
 
 class PythonRunner(Protocol):

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from builder.build.pythons import PythonRunner
 from builder.errors import BuildError
-from builder.pythons import PythonRunner
 
 # Shown in tracebacks instead of the staging folder: where Lambda mounts a layer's python/.
 RUNTIME_PREFIX = "/opt/python"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from builder import pipcmd, proc
+from builder import proc
+from builder.build import pipcmd
 from builder.errors import BuildError, NoCompatibleWheelError
 from builder.runtimes import Target
 

@@ -1,50 +1,18 @@
-"""Where a build's install, bytecode and smoke test run: this machine (local) or a container (docker).
+"""The embedded local backend: locked wheels installed on this machine, interpreters found on it.
 
-This module has the local backend and what both share; builder/docker_backend.py has the other,
-imported only when asked for, so the local path never loads the docker SDK.
-
-Both backends run the same pipeline (builder/build.py); minimize, ELF checks, size and packaging
-always run on the host. A backend only answers: install these locked wheels into this folder, and
-which Python compiles bytecode and runs the smoke test.
+Only wheels: a locked sdist needs the docker backend (builder/build/backends/docker.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
-from builder import install, interpreters
+from builder.build import install, interpreters
+from builder.build.lock import Lock
+from builder.build.pythons import LocalPython, PythonRunner
 from builder.errors import ConfigError
-from builder.lock import Lock
-from builder.pythons import LocalPython, PythonRunner
 from builder.runtimes import Target
-
-
-class Session(Protocol):
-    """One build's access to a backend, for the lifetime of its scratch folder."""
-
-    @property
-    def bytecode_python(self) -> PythonRunner | None: ...
-    @property
-    def smoke_python(self) -> PythonRunner | None: ...
-    @property
-    def why_no_bytecode(self) -> str: ...
-    @property
-    def why_no_smoke(self) -> str: ...
-
-    def install(self, lock: Lock, lock_path: Path, site: Path) -> None: ...
-
-
-@dataclass(frozen=True, kw_only=True)
-class DockerSettings:
-    base_image: str | None = None  # default: the runtime's build image
-    network: str | None = "host"
-    keep_container: bool = False
-    docker_host: str | None = None
-
-
-# ---------------------------------------------------------------- local
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 from rich.table import Table
 
-from builder import build, lock
+from builder.build import lock, pipeline
 from builder.console import console
 from builder.errors import LayerBuilderError
 from builder.recipe import Recipe
@@ -101,7 +101,7 @@ def recipe_detail(recipe: Recipe, *, as_json: bool) -> None:
 
 
 def build_results(
-    results: list[build.BuildResult],
+    results: list[pipeline.BuildResult],
     failures: list[tuple[str, LayerBuilderError]],
     *,
     explain: bool,
@@ -156,7 +156,7 @@ def build_results(
     console.print(table)
 
 
-def _result_dict(result: build.BuildResult) -> dict[str, Any]:
+def _result_dict(result: pipeline.BuildResult) -> dict[str, Any]:
     if result.dry_run and result.plan is not None:
         return {
             "target": result.target,
@@ -171,7 +171,7 @@ def _result_dict(result: build.BuildResult) -> dict[str, Any]:
     return {"zip": str(result.zip_path), "cached": result.cached, "manifest": result.manifest}
 
 
-def explain_plan(result: build.BuildResult) -> None:
+def explain_plan(result: pipeline.BuildResult) -> None:
     assert result.plan is not None
     plan = result.plan
     table = Table(title=f"Minimize plan for {result.recipe} {result.target}: by rule")

@@ -24,7 +24,8 @@ from urllib.parse import unquote, urlparse
 
 from packaging.utils import canonicalize_name
 
-from builder import pipcmd, proc
+from builder import proc
+from builder.build import pipcmd
 from builder.errors import LockError
 from builder.recipe import Recipe
 from builder.runtimes import Target

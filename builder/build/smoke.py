@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from builder import proc
+from builder.build.pythons import PythonRunner
 from builder.errors import BuildError
-from builder.pythons import PythonRunner
 from builder.recipe import SmokeTest
 
 MARKER = "@@layer-builder-smoke@@"

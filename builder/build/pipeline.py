@@ -18,18 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from builder import (
-    __version__,
-    backends,
-    bytecode,
-    elfcheck,
-    elfstrip,
-    lock,
-    manifest,
-    minimize,
-    package,
-    smoke,
-)
+from builder import __version__, manifest
+from builder.build import bytecode, elfcheck, elfstrip, lock, minimize, package, smoke
+from builder.build.backends import base
+from builder.build.backends import local as local_backend
 from builder.errors import BuildError, ConfigError, SizeLimitError, VerificationError
 from builder.recipe import BYTECODE_MODES, Recipe
 from builder.runtimes import Target, limits, table_version
@@ -51,7 +43,7 @@ class BuildOptions:
     use_cache: bool = True
     keep_work: bool = False
     dry_run: bool = False  # install and plan, print, write nothing
-    docker: backends.DockerSettings = field(default_factory=backends.DockerSettings)
+    docker: base.DockerSettings = field(default_factory=base.DockerSettings)
     today: dt.date = field(default_factory=dt.date.today)
 
 
@@ -91,7 +83,7 @@ def build(recipe: Recipe, target: Target, options: BuildOptions, progress: Progr
         locked, lock_path = lock.load_fresh(recipe, target)
     mode = options.bytecode or recipe.bytecode
     # The local backend is only interpreter discovery: done once, it also feeds the cache key.
-    local = backends.local_session(target, options.python) if options.backend != "docker" else None
+    local = local_backend.local_session(target, options.python) if options.backend != "docker" else None
     key = _build_key(recipe, target, options, lock_path, mode, local)
     final = output_dir(options, recipe, target)
     package.clear_leftovers(final.parent, final.name)
@@ -114,18 +106,18 @@ def build(recipe: Recipe, target: Target, options: BuildOptions, progress: Progr
 
 @contextmanager
 def _session(
-    target: Target, options: BuildOptions, work: Path, progress: Progress, local: backends.LocalSession | None
-) -> Iterator[backends.Session]:
+    target: Target, options: BuildOptions, work: Path, progress: Progress, local: local_backend.LocalSession | None
+) -> Iterator[base.Session]:
     if local is not None:
         yield local
         return
-    from builder import docker_backend  # only now: the local path never loads the docker SDK
+    from builder.build.backends import docker  # only now: the local path never loads the docker SDK
 
     with ExitStack() as stack:
         # The step covers starting the container; the container lives until the build is done.
         with _step(progress, "container", f"starting the {target.arch.docker_platform} build container"):
             session = stack.enter_context(
-                docker_backend.docker_session(target, options.docker, work, progress.note, progress.output)
+                docker.docker_session(target, options.docker, work, progress.note, progress.output)
             )
         yield session
 
@@ -138,7 +130,7 @@ class _Context:
     key: str
     final: Path
     work: Path
-    session: backends.Session
+    session: base.Session
 
     @property
     def layer(self) -> Path:
@@ -245,15 +237,15 @@ def _build_key(
     options: BuildOptions,
     lock_path: Path,
     mode: str,
-    local: backends.LocalSession | None,
+    local: local_backend.LocalSession | None,
 ) -> str:
     """Everything that changes the output. Equal keys mean the existing layer can be reused."""
     if local is not None:
-        backend = backends.local_fingerprint(local)
+        backend = local_backend.local_fingerprint(local)
     else:
-        from builder import docker_backend
+        from builder.build.backends import docker
 
-        backend = docker_backend.docker_fingerprint(target, options.docker)
+        backend = docker.docker_fingerprint(target, options.docker)
     payload = {
         "tool": __version__,
         "tables": table_version(),

@@ -25,7 +25,7 @@ from pathlib import Path, PurePosixPath
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
-from builder.elfcheck import E_MACHINE, FRIENDLY_MACHINE, is_elf
+from builder.build.elfcheck import E_MACHINE, FRIENDLY_MACHINE, is_elf
 from builder.errors import BuildError
 from builder.runtimes import MACHINE_ALIASES
 

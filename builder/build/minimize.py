@@ -21,8 +21,8 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from builder import tomlload
-from builder.elfcheck import is_elf
-from builder.elfstrip import is_grafted_library
+from builder.build.elfcheck import is_elf
+from builder.build.elfstrip import is_grafted_library
 from builder.recipe import MinimizeConfig
 
 KEEP, REMOVE, STRIP = "keep", "remove", "strip"

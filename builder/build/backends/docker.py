@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from builder import container, proc
-from builder.backends import DockerSettings
+from builder import proc
+from builder.build.backends import container
+from builder.build.backends.base import DockerSettings
+from builder.build.lock import Lock, LockedPackage, packages_from_report
+from builder.build.pythons import PythonRunner
 from builder.errors import ContainerError
-from builder.lock import Lock, LockedPackage, packages_from_report
-from builder.pythons import PythonRunner
 from builder.runtimes import Target, host_machine
 
 # Inside the container the host's pip cache is mounted here, so wheels are downloaded once.

@@ -1,0 +1,1 @@
+"""The build pipeline: recipe -> lock -> install -> minimize -> bytecode -> verify -> package."""

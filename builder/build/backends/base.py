@@ -1,0 +1,39 @@
+"""What the pipeline needs of a backend, and the docker backend's settings.
+
+Both backends run the same pipeline (builder/build/pipeline.py); minimize, ELF checks, size and
+packaging always run on the host. A backend only answers: install these locked wheels into this
+folder, and which Python compiles bytecode and runs the smoke test. The docker backend
+(backends/docker.py) is imported only when asked for, so the local path never loads the docker SDK.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from builder.build.lock import Lock
+from builder.build.pythons import PythonRunner
+
+
+class Session(Protocol):
+    """One build's access to a backend, for the lifetime of its scratch folder."""
+
+    @property
+    def bytecode_python(self) -> PythonRunner | None: ...
+    @property
+    def smoke_python(self) -> PythonRunner | None: ...
+    @property
+    def why_no_bytecode(self) -> str: ...
+    @property
+    def why_no_smoke(self) -> str: ...
+
+    def install(self, lock: Lock, lock_path: Path, site: Path) -> None: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class DockerSettings:
+    base_image: str | None = None  # default: the runtime's build image
+    network: str | None = "host"
+    keep_container: bool = False
+    docker_host: str | None = None

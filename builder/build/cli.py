@@ -1,0 +1,163 @@
+"""The build-side commands: `recipes list|show`, `lock` and `build`. Each parses, calls one function, renders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from builder.build import lock, pipeline, render
+from builder.build.backends import base
+from builder.build.progress import RichProgress
+from builder.console import console, err_console, handle_errors, report_error
+from builder.errors import ConfigError, LayerBuilderError
+from builder.recipe import find_recipe, parse_recipe, recipe_files
+from builder.runtimes import Target, get_target
+
+app = typer.Typer()
+recipes_app = typer.Typer(help="List and show recipes.", no_args_is_help=True)
+app.add_typer(recipes_app, name="recipes")
+
+RecipesOpt = typer.Option(
+    None, "--recipes", help="Folder of recipe files to search (repeatable; default ./recipes)."
+)
+RuntimeOpt = typer.Option(
+    None,
+    "--runtime",
+    "-r",
+    help="Lambda runtime, e.g. python3.12 (repeatable; default: all the recipe lists).",
+)
+ArchOpt = typer.Option(
+    None, "--arch", "-a", help="x86_64 or arm64 (repeatable; default: all the recipe lists)."
+)
+JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")
+BackendOpt = typer.Option(
+    "local", "--backend", help="local (wheels only, no Docker) or docker (Amazon Linux container)."
+)
+BaseImageOpt = typer.Option(
+    None, "--base-image", help="docker: base image instead of the runtime's build image."
+)
+NetworkOpt = typer.Option("host", "--network", help="docker: network for the build container.")
+KeepContainerOpt = typer.Option(False, "--keep-container", help="docker: keep the container for debugging.")
+
+
+def _dirs(recipes: list[Path] | None) -> list[Path]:
+    return list(recipes) if recipes else [Path.cwd() / "recipes"]
+
+
+def _targets(
+    runtimes: list[str] | None,
+    archs: list[str] | None,
+    recipe_runtimes: tuple[str, ...],
+    recipe_archs: tuple[str, ...],
+) -> list[Target]:
+    return [get_target(r, a) for r in (runtimes or recipe_runtimes) for a in (archs or recipe_archs)]
+
+
+@recipes_app.command("list")
+@handle_errors
+def recipes_list(recipes: list[Path] | None = RecipesOpt, as_json: bool = JsonOpt) -> None:
+    """List the recipes found in the recipe folders."""
+    parsed = [parse_recipe(path) for path in recipe_files(_dirs(recipes)).values()]
+    render.recipes_table(parsed, as_json=as_json)
+
+
+@recipes_app.command("show")
+@handle_errors
+def recipes_show(name: str, recipes: list[Path] | None = RecipesOpt, as_json: bool = JsonOpt) -> None:
+    """Show one recipe (by name or path) and the state of its locks."""
+    render.recipe_detail(find_recipe(name, _dirs(recipes)), as_json=as_json)
+
+
+@app.command("lock")
+@handle_errors
+def lock_command(
+    recipe_name: str = typer.Argument(..., metavar="RECIPE"),
+    runtime: list[str] | None = RuntimeOpt,
+    arch: list[str] | None = ArchOpt,
+    check: bool = typer.Option(
+        False, "--check", help="Only check that the locks exist and are fresh; resolve nothing."
+    ),
+    backend: str = BackendOpt,
+    base_image: str | None = BaseImageOpt,
+    network: str = NetworkOpt,
+    recipes: list[Path] | None = RecipesOpt,
+) -> None:
+    """Resolve the recipe for each runtime and architecture and write pinned, hashed locks.
+
+    The local backend resolves wheels for the target's platform tags; the docker backend resolves
+    inside the runtime's build image, where a dependency without a wheel may come as source.
+    """
+    recipe = find_recipe(recipe_name, _dirs(recipes))
+    resolver: lock.Resolver = lock.PipResolver()
+    if backend == "docker":
+        settings = base.DockerSettings(base_image=base_image, network=network)
+        from builder.build.backends.docker import ContainerResolver
+
+        resolver = ContainerResolver(settings, Path("layers").resolve() / ".work", err_console.print)
+    elif backend != "local":
+        raise ConfigError(f"unknown backend {backend!r}; use local or docker")
+    for target in _targets(runtime, arch, recipe.runtimes, recipe.architectures):
+        if check:
+            _, path = lock.load_fresh(recipe, target)
+            console.print(f"[green]fresh[/green] {path}")
+            continue
+        with err_console.status(f"resolving {recipe.name} for {target.key}"):
+            resolved, path = lock.create(recipe, target, resolver)
+        pins = ", ".join(f"{p.name} {p.version}" for p in resolved.packages if p.requested)
+        console.print(f"[green]locked[/green] {target.key}: {pins} → {path}")
+
+
+@app.command("build")
+@handle_errors
+def build_command(
+    recipe_name: str = typer.Argument(..., metavar="RECIPE"),
+    runtime: list[str] | None = RuntimeOpt,
+    arch: list[str] | None = ArchOpt,
+    backend: str = BackendOpt,
+    base_image: str | None = BaseImageOpt,
+    network: str = NetworkOpt,
+    keep_container: bool = KeepContainerOpt,
+    output: Path = typer.Option(Path("layers"), "--output", "-o", help="Output folder."),
+    python: Path | None = typer.Option(
+        None, "--python", help="Interpreter of the target version for bytecode and the smoke test."
+    ),
+    bytecode: str | None = typer.Option(
+        None, "--bytecode", help="pyc, sourceless or none (default: the recipe's)."
+    ),
+    explain: bool = typer.Option(
+        False, "--explain", help="Print the minimize plan per rule and per package."
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Install and print the minimize plan; write no layer."
+    ),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Rebuild even when an identical layer exists."),
+    keep_work: bool = typer.Option(False, "--keep-work", help="Keep the scratch folder for debugging."),
+    recipes: list[Path] | None = RecipesOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Build a layer for each runtime and architecture: install, minimize, verify, zip."""
+    recipe = find_recipe(recipe_name, _dirs(recipes))
+    options = pipeline.BuildOptions(
+        output_root=output.resolve(),
+        backend=backend,
+        python=python,
+        bytecode=bytecode,
+        use_cache=not (no_cache or explain),
+        dry_run=dry_run,
+        keep_work=keep_work,
+        docker=base.DockerSettings(base_image=base_image, network=network, keep_container=keep_container),
+    )
+    if backend not in ("local", "docker"):
+        raise ConfigError(f"unknown backend {backend!r}; use local or docker")
+    results, failures = [], []
+    for target in _targets(runtime, arch, recipe.runtimes, recipe.architectures):
+        progress = RichProgress(err_console, prefix=f"[cyan]{target.key}[/cyan] ")
+        try:
+            results.append(pipeline.build(recipe, target, options, progress))
+        except LayerBuilderError as exc:  # report it, go on with the other targets, fail at the end
+            failures.append((target.key, exc))
+            report_error(exc)
+    render.build_results(results, failures, explain=explain or dry_run, as_json=as_json)
+    if failures:
+        raise typer.Exit(failures[0][1].exit_code)
