@@ -47,8 +47,8 @@ def measure_target(pins: Pins, work: Path, env: dict[str, str]) -> list[list[str
 
     cold_zip = _steps.zip_stats(cold.zip_path)
     again_zip = _steps.zip_stats(again.zip_path)
-    bytecode = cold.manifest["bytecode"]
-    smoke = cold.manifest["verification"]["smoke"]["status"]
+    bytecode = cold.manifest.bytecode
+    smoke = cold.manifest.verification.smoke.status
     return [
         _row(
             key,
@@ -62,7 +62,7 @@ def measure_target(pins: Pins, work: Path, env: dict[str, str]) -> list[list[str
             "(b) layer-builder build, cold",
             cold.seconds,
             cold_zip,
-            f"bytecode {bytecode['mode']} ({bytecode['status']}), smoke {smoke}",
+            f"bytecode {bytecode.mode} ({bytecode.status}), smoke {smoke}",
         ),
         _row(
             key,

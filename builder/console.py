@@ -10,9 +10,11 @@ import typer
 from rich.console import Console
 
 from builder.errors import LayerBuilderError
+from builder.suggest import did_you_mean
 
 P = ParamSpec("P")
 R = TypeVar("R")
+C = TypeVar("C", bound=str)
 
 # Tables and results go to stdout; progress, warnings and errors to stderr, so `--json` output
 # stays machine-readable.
@@ -41,3 +43,19 @@ def report_error(exc: LayerBuilderError) -> None:
     err_console.print(f"[bold red]error[/bold red]: {exc.message}", markup=True)
     if exc.hint:
         err_console.print(f"  [yellow]hint[/yellow]: {exc.hint}")
+
+
+def choice(allowed: tuple[C, ...], what: str) -> Callable[[str | None], C | None]:
+    """A typer option callback: the value must be one of `allowed`; a near miss gets "did you mean"."""
+
+    def check(value: str | None) -> C | None:
+        if value is None:
+            return None
+        for option in allowed:
+            if value == option:
+                return option
+        raise typer.BadParameter(
+            f"unknown {what} {value!r}{did_you_mean(value, allowed)}; use one of {', '.join(allowed)}"
+        )
+
+    return check

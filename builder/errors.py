@@ -75,3 +75,9 @@ class AwsError(LayerBuilderError):
     """An AWS call failed in a way the user must act on (credentials, region, permissions)."""
 
     exit_code = 9
+
+
+class ManifestError(LayerBuilderError):
+    """A layer's manifest.json is missing, unreadable, of another schema version, or does not match the zip."""
+
+    exit_code = 10

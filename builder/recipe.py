@@ -11,17 +11,18 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast, get_args
 
 from packaging.requirements import InvalidRequirement, Requirement
 
 from builder import tomlload
 from builder.errors import RecipeError
+from builder.manifest import Backend, BytecodeMode
 from builder.runtimes import ARCHITECTURES, runtimes
 from builder.suggest import did_you_mean
 
-BYTECODE_MODES = ("pyc", "sourceless", "none")
-BACKENDS = ("local", "docker")
+BYTECODE_MODES: tuple[BytecodeMode, ...] = get_args(BytecodeMode)
+BACKENDS: tuple[Backend, ...] = get_args(Backend)
 # Bump when the lock resolution changes meaning: every lock then reads as stale.
 LOCK_FORMAT = 1
 
@@ -63,8 +64,8 @@ class Recipe:
     architectures: tuple[str, ...]
     license: str
     headroom_bytes: int
-    bytecode: str
-    backends: tuple[str, ...]
+    bytecode: BytecodeMode
+    backends: tuple[Backend, ...]
     minimize: MinimizeConfig
     smoke: SmokeTest
 
@@ -213,7 +214,7 @@ def parse_recipe(path: Path) -> Recipe:
         license=layer.string("license", ""),
         headroom_bytes=layer.integer("headroom_mb", 0) * 1_000_000,
         bytecode=bytecode,
-        backends=build.choices("backends", BACKENDS, BACKENDS),
+        backends=cast(tuple[Backend, ...], build.choices("backends", BACKENDS, BACKENDS)),
         minimize=_parse_minimize(top.section("minimize")),
         smoke=_parse_smoke(top.section("smoke")),
     )

@@ -49,6 +49,10 @@ class Runtime:
         major, minor = self.python_tuple
         return f"cp{major}{minor}"
 
+    @property
+    def glibc_text(self) -> str:
+        return f"{self.glibc[0]}.{self.glibc[1]}"
+
     def is_deprecated(self, today: dt.date) -> bool:
         return today >= self.deprecated
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from builder.build.pythons import PythonRunner
 from builder.errors import BuildError
+from builder.manifest import BytecodeMode, BytecodeStatus
 
 # Shown in tracebacks instead of the staging folder: where Lambda mounts a layer's python/.
 RUNTIME_PREFIX = "/opt/python"
@@ -20,14 +21,16 @@ RUNTIME_PREFIX = "/opt/python"
 
 @dataclass(frozen=True, kw_only=True)
 class BytecodeReport:
-    mode: str  # pyc | sourceless | none
-    status: str  # compiled | skipped
+    mode: BytecodeMode
+    status: BytecodeStatus
     reason: str
     interpreter: str | None
     failed: tuple[str, ...] = ()  # files the target interpreter could not compile (kept as source)
 
 
-def compile_tree(site: Path, *, mode: str, python: PythonRunner | None, why_missing: str) -> BytecodeReport:
+def compile_tree(
+    site: Path, *, mode: BytecodeMode, python: PythonRunner | None, why_missing: str
+) -> BytecodeReport:
     """Compile every module under site with the target's interpreter (`python`, already checked)."""
     if mode == "none":
         return BytecodeReport(mode=mode, status="skipped", reason="bytecode = none", interpreter=None)

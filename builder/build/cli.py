@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import typer
 
 from builder.build import lock, pipeline, render
 from builder.build.backends import base
 from builder.build.progress import RichProgress
-from builder.console import console, err_console, handle_errors, report_error
-from builder.errors import ConfigError, LayerBuilderError
-from builder.recipe import find_recipe, parse_recipe, recipe_files
+from builder.console import choice, console, err_console, handle_errors, report_error
+from builder.errors import LayerBuilderError
+from builder.manifest import Backend, BytecodeMode
+from builder.recipe import BACKENDS, BYTECODE_MODES, find_recipe, parse_recipe, recipe_files
 from builder.runtimes import Target, get_target
 
 app = typer.Typer()
@@ -32,7 +34,10 @@ ArchOpt = typer.Option(
 )
 JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")
 BackendOpt = typer.Option(
-    "local", "--backend", help="local (wheels only, no Docker) or docker (Amazon Linux container)."
+    "local",
+    "--backend",
+    callback=choice(BACKENDS, "backend"),
+    help="local (wheels only, no Docker) or docker (Amazon Linux container).",
 )
 BaseImageOpt = typer.Option(
     None, "--base-image", help="docker: base image instead of the runtime's build image."
@@ -95,8 +100,6 @@ def lock_command(
         from builder.build.backends.docker import ContainerResolver
 
         resolver = ContainerResolver(settings, Path("layers").resolve() / ".work", err_console.print)
-    elif backend != "local":
-        raise ConfigError(f"unknown backend {backend!r}; use local or docker")
     for target in _targets(runtime, arch, recipe.runtimes, recipe.architectures):
         if check:
             _, path = lock.load_fresh(recipe, target)
@@ -123,7 +126,10 @@ def build_command(
         None, "--python", help="Interpreter of the target version for bytecode and the smoke test."
     ),
     bytecode: str | None = typer.Option(
-        None, "--bytecode", help="pyc, sourceless or none (default: the recipe's)."
+        None,
+        "--bytecode",
+        callback=choice(BYTECODE_MODES, "bytecode mode"),
+        help="pyc, sourceless or none (default: the recipe's).",
     ),
     explain: bool = typer.Option(
         False, "--explain", help="Print the minimize plan per rule and per package."
@@ -140,16 +146,14 @@ def build_command(
     recipe = find_recipe(recipe_name, _dirs(recipes))
     options = pipeline.BuildOptions(
         output_root=output.resolve(),
-        backend=backend,
+        backend=cast(Backend, backend),  # checked by the option callback
         python=python,
-        bytecode=bytecode,
+        bytecode=cast("BytecodeMode | None", bytecode),
         use_cache=not (no_cache or explain),
         dry_run=dry_run,
         keep_work=keep_work,
         docker=base.DockerSettings(base_image=base_image, network=network, keep_container=keep_container),
     )
-    if backend not in ("local", "docker"):
-        raise ConfigError(f"unknown backend {backend!r}; use local or docker")
     results, failures = [], []
     for target in _targets(runtime, arch, recipe.runtimes, recipe.architectures):
         progress = RichProgress(err_console, prefix=f"[cyan]{target.key}[/cyan] ")

@@ -17,15 +17,20 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 from packaging.utils import canonicalize_name
 
 from builder import tomlload
 from builder.build.elfcheck import is_elf
 from builder.build.elfstrip import is_grafted_library
+from builder.manifest import PackageTotal, RuleTotal
 from builder.recipe import MinimizeConfig
 
-KEEP, REMOVE, STRIP = "keep", "remove", "strip"
+Action = Literal["keep", "remove", "strip"]
+KEEP: Action = "keep"
+REMOVE: Action = "remove"
+STRIP: Action = "strip"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,7 +63,7 @@ class FileEntry:
 @dataclass(frozen=True, kw_only=True)
 class Decision:
     path: str
-    action: str  # keep | remove | strip
+    action: Action
     rule: str
     size: int
     distribution: str
@@ -69,36 +74,41 @@ class Plan:
     decisions: tuple[Decision, ...]
     strip_available: bool = True
 
-    def by_action(self, action: str) -> list[Decision]:
+    def by_action(self, action: Action) -> list[Decision]:
         return [d for d in self.decisions if d.action == action]
 
     def removed_bytes(self) -> int:
         return sum(d.size for d in self.by_action(REMOVE))
 
-    def summary_by_rule(self) -> dict[str, dict[str, int]]:
+    def summary_by_rule(self) -> dict[str, RuleTotal]:
         """For each rule that removed or stripped something: files and bytes it affects."""
-        table: dict[str, dict[str, int]] = defaultdict(lambda: {"files": 0, "bytes": 0})
+        files: dict[str, int] = defaultdict(int)
+        sizes: dict[str, int] = defaultdict(int)
         for decision in self.decisions:
             if decision.action != KEEP:
-                row = table[decision.rule]
-                row["files"] += 1
-                row["bytes"] += decision.size
-        return dict(sorted(table.items(), key=lambda item: -item[1]["bytes"]))
+                files[decision.rule] += 1
+                sizes[decision.rule] += decision.size
+        ranked = sorted(files, key=lambda rule: -sizes[rule])
+        return {rule: RuleTotal(files=files[rule], bytes=sizes[rule]) for rule in ranked}
 
-    def summary_by_package(self) -> dict[str, dict[str, int]]:
-        table: dict[str, dict[str, int]] = defaultdict(
-            lambda: {"kept_bytes": 0, "removed_bytes": 0, "removed_files": 0}
-        )
+    def summary_by_package(self) -> dict[str, PackageTotal]:
+        kept: dict[str, int] = defaultdict(int)
+        removed: dict[str, int] = defaultdict(int)
+        removed_files: dict[str, int] = defaultdict(int)
         for decision in self.decisions:
-            row = table[decision.distribution or "(unowned)"]
+            name = decision.distribution or "(unowned)"
             if decision.action == REMOVE:
-                row["removed_bytes"] += decision.size
-                row["removed_files"] += 1
+                removed[name] += decision.size
+                removed_files[name] += 1
             else:
-                row["kept_bytes"] += decision.size
-        return dict(
-            sorted(table.items(), key=lambda item: -(item[1]["kept_bytes"] + item[1]["removed_bytes"]))
-        )
+                kept[name] += decision.size
+        ranked = sorted(kept.keys() | removed.keys(), key=lambda name: -(kept[name] + removed[name]))
+        return {
+            name: PackageTotal(
+                kept_bytes=kept[name], removed_bytes=removed[name], removed_files=removed_files[name]
+            )
+            for name in ranked
+        }
 
 
 # ---------------------------------------------------------------- rules
@@ -181,7 +191,7 @@ def plan(
 
 
 def _decide(entry: FileEntry, effective: _Effective, strip: bool) -> Decision:
-    def decision(action: str, rule: str) -> Decision:
+    def decision(action: Action, rule: str) -> Decision:
         return Decision(
             path=entry.path, action=action, rule=rule, size=entry.size, distribution=entry.distribution
         )

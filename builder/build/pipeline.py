@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from builder import __version__, manifest
 from builder.build import bytecode, elfcheck, elfstrip, lock, minimize, package, smoke
@@ -37,9 +37,9 @@ class Progress(Protocol):
 @dataclass(frozen=True, kw_only=True)
 class BuildOptions:
     output_root: Path
-    backend: str = "local"
+    backend: manifest.Backend = "local"
     python: Path | None = None  # interpreter override for bytecode and the smoke test
-    bytecode: str | None = None  # override of the recipe's bytecode mode
+    bytecode: manifest.BytecodeMode | None = None  # override of the recipe's bytecode mode
     use_cache: bool = True
     keep_work: bool = False
     dry_run: bool = False  # install and plan, print, write nothing
@@ -52,7 +52,7 @@ class BuildResult:
     recipe: str
     target: str
     zip_path: Path | None  # None for a dry run
-    manifest: dict[str, Any]
+    manifest: manifest.Manifest | None  # None for a dry run
     cached: bool
     plan: minimize.Plan | None = None
     dry_run: bool = False
@@ -106,7 +106,11 @@ def build(recipe: Recipe, target: Target, options: BuildOptions, progress: Progr
 
 @contextmanager
 def _session(
-    target: Target, options: BuildOptions, work: Path, progress: Progress, local: local_backend.LocalSession | None
+    target: Target,
+    options: BuildOptions,
+    work: Path,
+    progress: Progress,
+    local: local_backend.LocalSession | None,
 ) -> Iterator[base.Session]:
     if local is not None:
         yield local
@@ -126,7 +130,7 @@ def _session(
 class _Context:
     locked: lock.Lock
     lock_path: Path
-    mode: str
+    mode: manifest.BytecodeMode
     key: str
     final: Path
     work: Path
@@ -160,7 +164,7 @@ def _build_fresh(
             recipe=recipe.name,
             target=target.key,
             zip_path=None,
-            manifest={},
+            manifest=None,
             cached=False,
             plan=plan,
             dry_run=True,
@@ -236,7 +240,7 @@ def _build_key(
     target: Target,
     options: BuildOptions,
     lock_path: Path,
-    mode: str,
+    mode: manifest.BytecodeMode,
     local: local_backend.LocalSession | None,
 ) -> str:
     """Everything that changes the output. Equal keys mean the existing layer can be reused."""
@@ -259,13 +263,13 @@ def _build_key(
     return "sha256:" + hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
-def _from_cache(final: Path, key: str) -> dict[str, Any] | None:
+def _from_cache(final: Path, key: str) -> manifest.Manifest | None:
     existing = manifest.read(final / manifest.MANIFEST)
     zip_path = final / manifest.LAYER_ZIP
-    if existing is None or existing.get("build_key") != key or not zip_path.is_file():
+    if existing is None or existing.build_key != key or not zip_path.is_file():
         return None
     # Trust the zip only if it is still the one the manifest describes.
-    if package.file_sha256(zip_path).hex() != existing.get("zip", {}).get("sha256"):
+    if package.file_sha256(zip_path).hex() != existing.zip.sha256:
         return None
     return existing
 
@@ -323,7 +327,7 @@ def _verify(
     plan: minimize.Plan,
     progress: Progress,
     elf_files: int,
-) -> dict[str, Any]:
+) -> manifest.Verification:
     problems = elfcheck.check_tree(
         ctx.layer, machine=target.arch.machine, glibc=target.runtime.glibc, os_id=target.runtime.os_id
     )
@@ -335,13 +339,13 @@ def _verify(
         progress.note(f"smoke test not run for {target.key}: {report.reason}")
     if report.status == "failed":
         raise _smoke_failure(recipe, target, ctx, plan, report)
-    elf = {
-        "status": "passed",
-        "elf_files": elf_files,
-        "machine": target.arch.machine,
-        "glibc": target.runtime.glibc,
-    }
-    return {"elf": elf, "smoke": report.as_dict()}
+    elf = manifest.ElfCheck(
+        status="passed",
+        elf_files=elf_files,
+        machine=target.arch.machine,
+        glibc=target.runtime.glibc_text,
+    )
+    return manifest.Verification(elf=elf, smoke=report.summary(recipe.smoke.imports))
 
 
 def _smoke(recipe: Recipe, ctx: _Context) -> smoke.SmokeReport:
@@ -397,9 +401,7 @@ def _check_size(recipe: Recipe, site: Path) -> int:
     unzipped = sum(p.stat().st_size for p in layer_root.rglob("*") if p.is_file())
     allowed = limits().unzipped_bytes - recipe.headroom_bytes
     if unzipped > allowed:
-        biggest = ", ".join(
-            f"{e['name']} {e['bytes'] / 1e6:.1f} MB" for e in manifest.largest_entries(site, 5)
-        )
+        biggest = ", ".join(f"{e.name} {e.bytes / 1e6:.1f} MB" for e in manifest.largest_entries(site, 5))
         raise SizeLimitError(
             "size",
             f"the layer is {unzipped:,} bytes unzipped; Lambda allows {limits().unzipped_bytes:,} for a function "
@@ -423,59 +425,59 @@ def _manifest(
     applied: minimize.Applied,
     duplicates: list[list[str]],
     compiled: bytecode.BytecodeReport,
-    verification: dict[str, Any],
-) -> dict[str, Any]:
+    verification: manifest.Verification,
+) -> manifest.Manifest:
     runtime = target.runtime
-    return {
-        "schema": manifest.SCHEMA,
-        "recipe": recipe.name,
-        "recipe_hash": recipe.content_hash(),
-        "description": recipe.description,
-        "license": recipe.license,
-        "runtime": runtime.name,
-        "arch": target.arch.name,
-        "os": runtime.os_name,
-        "glibc": f"{runtime.glibc[0]}.{runtime.glibc[1]}",
-        "backend": options.backend,
-        "build_image": (options.docker.base_image or runtime.build_image)
+    return manifest.Manifest(
+        recipe=recipe.name,
+        recipe_hash=recipe.content_hash(),
+        description=recipe.description,
+        license=recipe.license,
+        runtime=runtime.name,
+        arch=target.arch.name,
+        os=runtime.os_name,
+        glibc=runtime.glibc_text,
+        backend=options.backend,
+        build_image=(options.docker.base_image or runtime.build_image)
         if options.backend == "docker"
         else None,
-        "tool_version": __version__,
-        "build_key": ctx.key,
-        "lock": {
-            "path": ctx.lock_path.name,
-            "sha256": hashlib.sha256(ctx.lock_path.read_bytes()).hexdigest(),
-        },
-        "packages": {p.name: p.version for p in sorted(ctx.locked.packages, key=lambda p: p.name)},
-        "size": {
-            "unzipped_bytes": facts.unzipped_bytes,
-            "zipped_bytes": facts.zipped_bytes,
-            "file_count": facts.file_count,
-            "unzipped_limit_bytes": limits().unzipped_bytes,
-            "headroom_bytes": recipe.headroom_bytes,
-            "direct_upload": facts.zipped_bytes <= limits().direct_upload_zipped_bytes,
-        },
-        "zip": {"sha256": facts.sha256, "code_sha256": facts.code_sha256},
-        "largest": manifest.largest_entries(ctx.site),
-        "minimize": {
-            "removed_files": applied.removed_files,
-            "removed_bytes": applied.removed_bytes,
-            "stripped_files": applied.stripped_files,
-            "strip_saved_bytes": applied.strip_saved_bytes,
-            "strip": "applied"
+        tool_version=__version__,
+        build_key=ctx.key,
+        lock=manifest.LockInfo(
+            path=ctx.lock_path.name, sha256=hashlib.sha256(ctx.lock_path.read_bytes()).hexdigest()
+        ),
+        packages={p.name: p.version for p in sorted(ctx.locked.packages, key=lambda p: p.name)},
+        requested=tuple(sorted(recipe.requirement_names)),
+        size=manifest.Size(
+            unzipped_bytes=facts.unzipped_bytes,
+            zipped_bytes=facts.zipped_bytes,
+            file_count=facts.file_count,
+            unzipped_limit_bytes=limits().unzipped_bytes,
+            headroom_bytes=recipe.headroom_bytes,
+            direct_upload=facts.zipped_bytes <= limits().direct_upload_zipped_bytes,
+        ),
+        zip=manifest.ZipDigest(sha256=facts.sha256, code_sha256=facts.code_sha256),
+        largest=manifest.largest_entries(ctx.site),
+        minimize=manifest.Minimize(
+            removed_files=applied.removed_files,
+            removed_bytes=applied.removed_bytes,
+            stripped_files=applied.stripped_files,
+            strip_saved_bytes=applied.strip_saved_bytes,
+            strip="applied"
             if plan.strip_available
             else f"not stripped: no strip tool for {target.arch.machine}",
-            "strip_restored": applied.strip_restored,
-            "by_rule": plan.summary_by_rule(),
-            "identical_libraries": duplicates,
-        },
-        "bytecode": {
-            "mode": compiled.mode,
-            "status": compiled.status,
-            "reason": compiled.reason,
-            "interpreter": compiled.interpreter,
-            "invalidation": "unchecked-hash" if compiled.status == "compiled" else None,
-            "failed": list(compiled.failed),
-        },
-        "verification": verification,
-    }
+            strip_restored=tuple(applied.strip_restored),
+            by_rule=plan.summary_by_rule(),
+            by_package=plan.summary_by_package(),
+            identical_libraries=tuple(tuple(group) for group in duplicates),
+        ),
+        bytecode=manifest.Bytecode(
+            mode=compiled.mode,
+            status=compiled.status,
+            reason=compiled.reason,
+            interpreter=compiled.interpreter,
+            invalidation="unchecked-hash" if compiled.status == "compiled" else None,
+            failed=compiled.failed,
+        ),
+        verification=verification,
+    )

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from builder import proc
 from builder.build.interpreters import Interpreter
+from builder.manifest import RunMethod
 
 
 class PythonRunner(Protocol):
@@ -21,6 +22,8 @@ class PythonRunner(Protocol):
     def machine(self) -> str: ...  # "x86_64" / "aarch64"
     @property
     def label(self) -> str: ...  # for messages and the manifest
+    @property
+    def method(self) -> RunMethod: ...  # how it runs the target's code: native, emulated, container
 
     def run(
         self, args: Sequence[str], *, step: str, env: Mapping[str, str], timeout: float | None
@@ -42,6 +45,10 @@ class LocalPython:
     @property
     def label(self) -> str:
         return str(self.interpreter.path)
+
+    @property
+    def method(self) -> RunMethod:
+        return "native"
 
     def run(
         self, args: Sequence[str], *, step: str, env: Mapping[str, str], timeout: float | None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -138,15 +139,16 @@ def build_results(
         table.add_column(column)
     for result in results:
         m = result.manifest
-        smoke = m["verification"]["smoke"]["status"]
+        assert m is not None  # dry runs were left out above
+        smoke = m.verification.smoke.status
         colour = {"passed": "green", "failed": "red"}.get(smoke, "yellow")
         table.add_row(
             result.recipe,
             result.target,
-            _mb(m["size"]["unzipped_bytes"]),
-            _mb(m["size"]["zipped_bytes"]),
-            str(m["size"]["file_count"]),
-            f"{m['bytecode']['mode']} ({m['bytecode']['status']})",
+            _mb(m.size.unzipped_bytes),
+            _mb(m.size.zipped_bytes),
+            str(m.size.file_count),
+            f"{m.bytecode.mode} ({m.bytecode.status})",
             f"[{colour}]{smoke}[/{colour}]",
             "yes" if result.cached else "no",
             _short_path(result.zip_path),
@@ -162,13 +164,14 @@ def _result_dict(result: pipeline.BuildResult) -> dict[str, Any]:
             "target": result.target,
             "dry_run": True,
             "plan": {
-                "by_rule": result.plan.summary_by_rule(),
-                "by_package": result.plan.summary_by_package(),
+                "by_rule": {k: asdict(v) for k, v in result.plan.summary_by_rule().items()},
+                "by_package": {k: asdict(v) for k, v in result.plan.summary_by_package().items()},
                 "remove": [d.path for d in result.plan.by_action("remove")],
                 "strip": [d.path for d in result.plan.by_action("strip")],
             },
         }
-    return {"zip": str(result.zip_path), "cached": result.cached, "manifest": result.manifest}
+    assert result.manifest is not None
+    return {"zip": str(result.zip_path), "cached": result.cached, "manifest": result.manifest.to_json()}
 
 
 def explain_plan(result: pipeline.BuildResult) -> None:
@@ -179,7 +182,7 @@ def explain_plan(result: pipeline.BuildResult) -> None:
         table.add_column(column)
     for rule, row in plan.summary_by_rule().items():
         action = "strip" if rule == "strip" else "remove"
-        table.add_row(rule, action, str(row["files"]), _mb(row["bytes"]))
+        table.add_row(rule, action, str(row.files), _mb(row.bytes))
     console.print(table)
     if result.dry_run:
         removed, stripped = len(plan.by_action("remove")), len(plan.by_action("strip"))
@@ -187,13 +190,14 @@ def explain_plan(result: pipeline.BuildResult) -> None:
             f"dry run: {removed} files would be removed and {stripped} extension modules stripped; nothing was written"
         )
     else:
-        done = result.manifest["minimize"]
+        assert result.manifest is not None
+        done = result.manifest.minimize
         console.print(
-            f"strip saved {_mb(done['strip_saved_bytes'])} MB on {done['stripped_files']} extension modules"
+            f"strip saved {_mb(done.strip_saved_bytes)} MB on {done.stripped_files} extension modules"
         )
     table = Table(title="by package")
     for column in ("package", "kept MB", "removed MB", "removed files"):
         table.add_column(column)
-    for name, row in plan.summary_by_package().items():
-        table.add_row(name, _mb(row["kept_bytes"]), _mb(row["removed_bytes"]), str(row["removed_files"]))
+    for name, totals in plan.summary_by_package().items():
+        table.add_row(name, _mb(totals.kept_bytes), _mb(totals.removed_bytes), str(totals.removed_files))
     console.print(table)

@@ -15,6 +15,7 @@ from pathlib import Path
 from builder import proc
 from builder.build.pythons import PythonRunner
 from builder.errors import BuildError
+from builder.manifest import RunMethod, Smoke, SmokeStatus
 from builder.recipe import SmokeTest
 
 MARKER = "@@layer-builder-smoke@@"
@@ -55,20 +56,24 @@ sys.exit(0 if ok else 1)
 
 @dataclass(frozen=True, kw_only=True)
 class SmokeReport:
-    status: str  # passed | failed | not run
+    status: SmokeStatus
     reason: str
     interpreter: str | None = None
     seconds: float | None = None
     failures: tuple[str, ...] = ()
 
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "status": self.status,
-            "reason": self.reason,
-            "interpreter": self.interpreter,
-            "seconds": self.seconds,
-            "failures": list(self.failures),
-        }
+    method: RunMethod | None = None
+
+    def summary(self, imports: tuple[str, ...]) -> Smoke:
+        return Smoke(
+            status=self.status,
+            reason=self.reason,
+            interpreter=self.interpreter,
+            method=self.method,
+            seconds=self.seconds,
+            imports=imports,
+            failures=self.failures,
+        )
 
 
 def run_smoke(
@@ -88,7 +93,9 @@ def run_smoke(
     try:
         result = python.run(args, step="verify", env=env, timeout=smoke.timeout_seconds)
     except BuildError as exc:  # did not finish in time, or could not start
-        return SmokeReport(status="failed", reason=exc.message, interpreter=python.label)
+        return SmokeReport(
+            status="failed", reason=exc.message, interpreter=python.label, method=python.method
+        )
     return _report(result, python, round(time.perf_counter() - started, 2))
 
 
@@ -100,17 +107,19 @@ def _report(result: proc.Result, python: PythonRunner, seconds: float) -> SmokeR
             status="failed",
             reason=f"the interpreter crashed or exited early ({result.returncode}):\n{tail}",
             interpreter=python.label,
+            method=python.method,
             seconds=seconds,
         )
     report = json.loads(lines[-1][len(MARKER) :])
     failures = [f"import {item['name']}: {item['error']}" for item in report["imports"] if not item["ok"]]
     if report["script"] and not report["script"]["ok"]:
         failures.append(f"script: {report['script']['error']}")
-    status = "passed" if not failures and result.returncode == 0 else "failed"
+    status: SmokeStatus = "passed" if not failures and result.returncode == 0 else "failed"
     return SmokeReport(
         status=status,
         reason=f"{len(report['imports'])} imports and the script, with Python {python.version} ({python.machine})",
         interpreter=python.label,
+        method=python.method,
         seconds=seconds,
         failures=tuple(failures),
     )

@@ -22,6 +22,7 @@ from builder.build.backends.base import DockerSettings
 from builder.build.lock import Lock, LockedPackage, packages_from_report
 from builder.build.pythons import PythonRunner
 from builder.errors import ContainerError
+from builder.manifest import RunMethod
 from builder.runtimes import Target, host_machine
 
 # Inside the container the host's pip cache is mounted here, so wheels are downloaded once.
@@ -51,6 +52,10 @@ class ContainerPython:
     @property
     def label(self) -> str:
         return f"{self.executable} in the build container"
+
+    @property
+    def method(self) -> RunMethod:
+        return "container"
 
     def run(
         self, args: Sequence[str], *, step: str, env: Mapping[str, str], timeout: float | None

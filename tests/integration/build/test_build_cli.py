@@ -8,11 +8,13 @@ import sys
 import zipfile
 from pathlib import Path
 
+import jsonschema
 import pytest
 from typer.testing import CliRunner
 
 from builder.build.interpreters import find
 from builder.cli import app
+from builder.manifest import Manifest, json_schema
 
 pytestmark = pytest.mark.network
 runner = CliRunner()
@@ -50,6 +52,20 @@ def test_numpy_layer_is_built_verified_and_described(recipes_copy: Path, layers_
     else:
         assert manifest["bytecode"]["status"] == "skipped" and not pycs
     assert manifest["largest"][0]["name"] in {"numpy", "numpy.libs"}
+
+
+def test_built_manifest_validates_against_the_shipped_schema(recipes_copy: Path, layers_out: Path):
+    path = layer_dir(layers_out, "numpy") / "manifest.json"
+    if not path.exists():
+        assert build(recipes_copy, layers_out, "numpy", "-r", "python3.12", "-a", "x86_64").exit_code == 0
+    document = json.loads(path.read_text())
+    jsonschema.Draft202012Validator(json_schema()).validate(document)
+    typed = Manifest.from_json(document)
+    assert typed.to_json() == document
+    assert typed.requested == ("numpy",) and typed.target == "python3.12-x86_64"
+    assert (
+        sum(row.removed_bytes for row in typed.minimize.by_package.values()) == typed.minimize.removed_bytes
+    )
 
 
 def test_forced_rebuild_is_byte_identical_and_unchanged_rebuild_is_cached(

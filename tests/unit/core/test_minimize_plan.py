@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from builder.build import minimize
+from builder.manifest import PackageTotal, RuleTotal
 from builder.recipe import MinimizeConfig, PackageRules
 
 
@@ -121,10 +122,12 @@ def test_summaries_count_bytes_per_rule_and_package():
         ]
     )
     assert plan.summary_by_rule() == {
-        "tests": {"files": 2, "bytes": 30},
-        "type-stubs": {"files": 1, "bytes": 5},
+        "tests": RuleTotal(files=2, bytes=30),
+        "type-stubs": RuleTotal(files=1, bytes=5),
     }
-    assert plan.summary_by_package()["numpy"] == {"kept_bytes": 1000, "removed_bytes": 35, "removed_files": 3}
+    assert plan.summary_by_package()["numpy"] == PackageTotal(
+        kept_bytes=1000, removed_bytes=35, removed_files=3
+    )
     assert plan.removed_bytes() == 35
 
 
