@@ -92,7 +92,7 @@ def timed(
 
 def pip_cache_bytes() -> int:
     """Bytes in pip's HTTP cache: tells whether a warm-up actually warmed anything."""
-    folder = Path(run([*pipcmd.pip_argv(), "cache", "dir"], what="pip cache dir").strip())
+    folder = Path(run([*pipcmd.pip(), "cache", "dir"], what="pip cache dir").strip())
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else 0
 
 
@@ -100,14 +100,14 @@ def download_wheels(pins: Pins, wheelhouse: Path) -> None:
     """The warm-up: fetch the locked wheels (hash-checked) once, so later installs skip the network."""
     run(
         [
-            *pipcmd.pip_argv(),
+            *pipcmd.pip(),
             "download",
             "--quiet",
             "--no-deps",
             "--require-hashes",
             "--dest",
             wheelhouse,
-            *pipcmd.target_args(pins.target),
+            *pipcmd.for_target(pins.target),
             "--requirement",
             pins.lock_path,
         ],
@@ -134,14 +134,14 @@ def offline_env(wheelhouse: Path | None) -> dict[str, str]:
 def pip_target_install(pins: Pins, site: Path, *, compile_host: bool, env: Mapping[str, str]) -> float:
     """`pip install --target` of the same pins; pip compiles host bytecode unless told not to."""
     argv: list[str | Path] = [
-        *pipcmd.pip_argv(),
+        *pipcmd.pip(),
         "install",
         "--quiet",
         "--no-deps",
         "--require-hashes",
         "--target",
         site,
-        *pipcmd.target_args(pins.target),
+        *pipcmd.for_target(pins.target),
         "--requirement",
         pins.lock_path,
     ]

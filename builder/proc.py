@@ -50,11 +50,22 @@ def run(
             errors="replace",
             check=False,
         )
-    except FileNotFoundError as exc:
-        raise BuildError(step, f"cannot run {args[0]}: not found") from exc
+    except OSError as exc:  # not found, not executable, wrong format
+        raise BuildError(step, f"could not run {args[0]}: {exc.strerror or exc}") from exc
     except subprocess.TimeoutExpired as exc:
         raise BuildError(step, f"{Path(args[0]).name} did not finish within {timeout:.0f} s") from exc
     result = Result(args, done.returncode, done.stdout, done.stderr)
     if check and not result.ok:
         raise BuildError(step, f"{Path(args[0]).name} exited with {result.returncode}:\n{result.tail()}")
     return result
+
+
+def probe(argv: Sequence[str | Path], *, timeout: float = 30) -> Result | None:
+    """Ask a program something; None when it cannot start or does not answer in time.
+
+    For questions whose failure is an answer (is this a working Python? is uv installed?), not an error.
+    """
+    try:
+        return run(argv, step="probe", timeout=timeout, check=False)
+    except BuildError:
+        return None

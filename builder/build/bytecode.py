@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from builder.build import steps
 from builder.build.pythons import PythonRunner
 from builder.errors import BuildError
 from builder.manifest import BytecodeMode, BytecodeStatus
@@ -51,10 +52,10 @@ def compile_tree(
     if mode == "sourceless":
         argv.append("-b")  # legacy location: x.pyc beside x.py, importable once x.py is gone
     argv.append(str(site))
-    result = python.run(argv, step="bytecode", env={"PYTHONDONTWRITEBYTECODE": ""}, timeout=None)
+    result = python.run(argv, step=steps.BYTECODE, env={"PYTHONDONTWRITEBYTECODE": ""}, timeout=None)
     failed = _failed_files(result.stdout, site)
     if not result.ok and not failed:
-        raise BuildError("bytecode", f"compileall failed:\n{result.tail()}")
+        raise BuildError(steps.BYTECODE, f"compileall failed:\n{result.tail()}")
     if mode == "sourceless":
         _drop_sources(site, keep=set(failed))
     return BytecodeReport(

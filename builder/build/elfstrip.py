@@ -16,7 +16,6 @@ from __future__ import annotations
 import filecmp
 import platform
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -25,11 +24,13 @@ from pathlib import Path, PurePosixPath
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
+from builder import proc
+from builder.build import steps
 from builder.build.elfcheck import E_MACHINE, FRIENDLY_MACHINE, is_elf
 from builder.errors import BuildError
 from builder.runtimes import MACHINE_ALIASES
 
-STEP = "minimize"
+STEP = steps.MINIMIZE
 BATCH_SIZE = 200  # files per strip process: one process per file costs seconds on a 1,000-file tree
 # glibc's loader rejects a PT_LOAD whose (p_vaddr - p_offset) is not a multiple of the page size
 # (elf/dl-load.c, "ELF load command address/offset not page-aligned"); Lambda uses 4 KiB pages.
@@ -113,7 +114,7 @@ def is_grafted_library(relpath: str) -> bool:
 
 def run_strip(argv: Sequence[str]) -> tuple[int, str]:
     """The one place this module starts a process, so tests can put a fake strip in its place."""
-    done = subprocess.run(list(argv), capture_output=True, text=True, check=False)
+    done = proc.run(argv, step=STEP, check=False)
     return done.returncode, done.stderr
 
 
@@ -186,10 +187,7 @@ def _back_up(paths: list[Path], folder: Path) -> dict[Path, Path]:
 
 
 def _run(run: Runner, argv: list[str]) -> str:
-    try:
-        code, stderr = run(argv)
-    except OSError as error:
-        raise BuildError(STEP, f"could not run {argv[0]}: {error}") from error
+    code, stderr = run(argv)  # a strip that cannot start is proc's BuildError, naming this step
     return "" if code == 0 else f"{argv[0]} exited with {code}: {stderr.strip()}"
 
 

@@ -7,9 +7,10 @@ two trees module by module catches what a recipe's smoke test does not exercise.
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
+from builder import proc
+from builder.build import steps
 from builder.errors import BuildError
 
 WORKER = r"""
@@ -45,17 +46,17 @@ print("@@" + json.dumps(results))
 
 
 def import_all(python: str, root: Path, *, skip_tests: bool) -> dict[str, str | None]:
-    done = subprocess.run(
+    done = proc.run(
         [python, "-I", "-S", "-B", "-c", WORKER, str(root.resolve()), "1" if skip_tests else "0"],
-        capture_output=True,
-        text=True,
+        step=steps.VERIFY,
         env={"PYTHONDONTWRITEBYTECODE": "1", "PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg"},
         timeout=1800,
+        check=False,
     )
     line = next((line for line in done.stdout.splitlines() if line.startswith("@@")), None)
     if line is None:
         raise BuildError(
-            "verify",
+            steps.VERIFY,
             f"importing every module crashed the interpreter ({done.returncode}):\n{done.stderr[-3000:]}",
         )
     results: dict[str, str | None] = json.loads(line[2:])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from builder import proc
-from builder.build import pipcmd
+from builder.build import pipcmd, steps
 from builder.errors import BuildError, NoCompatibleWheelError
 from builder.runtimes import Target
 
@@ -15,33 +15,17 @@ HASH_MISMATCH = "THESE PACKAGES DO NOT MATCH THE HASHES"
 def no_wheel_error(what: str, target: Target) -> NoCompatibleWheelError:
     """`what` ("numpy==1.21.6 has") cannot be installed from a wheel: only a source build helps."""
     return NoCompatibleWheelError(
-        "install",
+        steps.INSTALL,
         f"{what} no wheel for {target.describe()}; the local backend installs wheels only",
         hint="build it from source in an Amazon Linux container with --backend docker",
     )
 
 
 def install_locked(lock_path: Path, target: Target, site: Path) -> None:
-    """Install exactly the lock's wheels, hashes required, for the target platform, without bytecode.
-
-    Bytecode is compiled later by the target interpreter: pip would compile with the host's.
-    """
+    """Install exactly the lock's wheels for the target platform (see pipcmd.install_lock)."""
     site.mkdir(parents=True, exist_ok=True)
-    argv = [
-        *pipcmd.pip_argv(),
-        "install",
-        "--quiet",
-        "--no-deps",
-        "--require-hashes",
-        "--no-compile",
-        "--no-warn-script-location",
-        "--target",
-        str(site),
-        *pipcmd.target_args(target),
-        "--requirement",
-        str(lock_path),
-    ]
-    result = proc.run(argv, step="install", check=False)
+    argv = pipcmd.install_lock(lock_path, site=site, target=target)
+    result = proc.run(argv, step=steps.INSTALL, check=False)
     if result.ok:
         return
     missing = pipcmd.missing_distribution(result.stderr)
@@ -49,8 +33,8 @@ def install_locked(lock_path: Path, target: Target, site: Path) -> None:
         raise no_wheel_error(f"{missing} has", target)
     if HASH_MISMATCH in result.stderr:
         raise BuildError(
-            "install",
+            steps.INSTALL,
             f"a downloaded wheel does not match the hash in {lock_path}:\n{result.tail(10)}",
             hint="the index served a different file than the lock recorded; re-lock only if you trust the change",
         )
-    raise BuildError("install", f"pip install failed:\n{result.tail()}")
+    raise BuildError(steps.INSTALL, f"pip install failed:\n{result.tail()}")

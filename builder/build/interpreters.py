@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+
+from builder import proc
 
 PROBE = "import sys, platform; print(sys.version_info[0], sys.version_info[1], platform.machine(), sys.executable)"
 
@@ -41,15 +42,21 @@ def probe(path: Path) -> Interpreter | None:
 
     Cached: a build asks twice (bytecode and smoke test) and a probe costs a process start.
     """
-    try:
-        done = subprocess.run([str(path), "-I", "-c", PROBE], capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
+    done = proc.probe([path, "-I", "-c", PROBE])
+    answer = parse_probe(done.stdout) if done is not None and done.ok else None
+    if answer is None:
         return None
-    parts = done.stdout.split(maxsplit=3)
-    if done.returncode != 0 or len(parts) != 4:
-        return None
+    version, machine, executable = answer
     # sys.executable, not `path`: a pyenv shim or a venv link resolves to the real interpreter.
-    return Interpreter(path=Path(parts[3].strip()), version=f"{parts[0]}.{parts[1]}", machine=parts[2])
+    return Interpreter(path=Path(executable), version=version, machine=machine)
+
+
+def parse_probe(output: str) -> tuple[str, str, str] | None:
+    """(version "3.12", machine, sys.executable) from PROBE's output; None if it is not that."""
+    parts = output.split(maxsplit=3)
+    if len(parts) != 4 or not (parts[0].isdigit() and parts[1].isdigit()):
+        return None
+    return f"{parts[0]}.{parts[1]}", parts[2], parts[3].strip()
 
 
 def candidates(version: str, env: Mapping[str, str]) -> list[tuple[str, Path]]:
@@ -70,12 +77,9 @@ def candidates(version: str, env: Mapping[str, str]) -> list[tuple[str, Path]]:
         found.append(("this interpreter", Path(sys.executable)))
     uv = shutil.which("uv", path=env.get("PATH"))
     if uv:
-        try:
-            done = subprocess.run([uv, "python", "find", version], capture_output=True, text=True, timeout=30)
-            if done.returncode == 0 and done.stdout.strip():
-                found.append(("uv", Path(done.stdout.strip())))
-        except (OSError, subprocess.TimeoutExpired):
-            pass
+        done = proc.probe([uv, "python", "find", version])
+        if done is not None and done.ok and done.stdout.strip():
+            found.append(("uv", Path(done.stdout.strip())))
     return found
 
 

@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlparse
 from packaging.utils import canonicalize_name
 
 from builder import proc
-from builder.build import pipcmd
+from builder.build import pipcmd, steps
 from builder.errors import LockError
 from builder.recipe import Recipe
 from builder.runtimes import Target
@@ -171,18 +171,8 @@ class PipResolver:
     def resolve(self, requirements: Sequence[str], target: Target) -> list[LockedPackage]:
         with tempfile.TemporaryDirectory(prefix="layer-builder-lock-") as tmp:
             report_path = Path(tmp) / "report.json"
-            argv = [
-                *pipcmd.pip_argv(),
-                "install",
-                "--dry-run",
-                "--ignore-installed",
-                "--quiet",
-                "--report",
-                str(report_path),
-                *pipcmd.target_args(target),
-                *requirements,
-            ]
-            result = proc.run(argv, step="lock", check=False)
+            argv = pipcmd.resolve(requirements, report=report_path, target=target)
+            result = proc.run(argv, step=steps.LOCK, check=False)
             if not result.ok:
                 raise _resolution_error(result, target)
             return packages_from_report(report_path)

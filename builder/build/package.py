@@ -1,36 +1,16 @@
-"""Deterministic layer zips and atomic output folders.
-
-Same tree in, same bytes out: entries sorted, timestamps fixed at the zip epoch, permissions
-normalised (0644, or 0755 where any execute bit was set), no directory entries, no extra fields.
-Lambda reports base64(sha256(zip)) as CodeSha256, so equal inputs publish as equal layers.
-"""
+"""The package step: the layer tree as a deterministic zip (builder/zips.py), in an atomic output folder."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
 import shutil
-import stat
 import tempfile
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
-COMPRESS_LEVEL = 9
-CHUNK = 1 << 20
-
-
-@dataclass(frozen=True, kw_only=True)
-class ZipFacts:
-    zipped_bytes: int
-    unzipped_bytes: int
-    file_count: int
-    sha256: str  # hex
-    code_sha256: str  # base64, as Lambda reports it
+from builder import zips
+from builder.zips import ZipFacts
 
 
 def tree_files(root: Path) -> list[Path]:
@@ -40,36 +20,8 @@ def tree_files(root: Path) -> list[Path]:
 
 
 def write_zip(root: Path, destination: Path) -> ZipFacts:
-    """Zip the tree under root (paths relative to root) into destination."""
-    unzipped = 0
-    files = tree_files(root)
-    with zipfile.ZipFile(destination, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as archive:
-        for path in files:
-            info = zipfile.ZipInfo(path.relative_to(root).as_posix(), date_time=ZIP_EPOCH)
-            mode = path.stat().st_mode
-            permissions = 0o755 if mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH) else 0o644
-            info.external_attr = (stat.S_IFREG | permissions) << 16
-            info.create_system = 3  # unix, so the permissions above are honoured on extraction
-            info.compress_type = zipfile.ZIP_DEFLATED
-            with path.open("rb") as source, archive.open(info, "w") as target:
-                shutil.copyfileobj(source, target, CHUNK)
-            unzipped += info.file_size
-    digest = file_sha256(destination)
-    return ZipFacts(
-        zipped_bytes=destination.stat().st_size,
-        unzipped_bytes=unzipped,
-        file_count=len(files),
-        sha256=digest.hex(),
-        code_sha256=base64.b64encode(digest).decode(),
-    )
-
-
-def file_sha256(path: Path) -> bytes:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(block)
-    return digest.digest()
+    """Zip the tree under root (paths relative to root) into destination, byte for byte reproducibly."""
+    return zips.write(destination, ((path.relative_to(root).as_posix(), path) for path in tree_files(root)))
 
 
 @contextmanager

@@ -1,33 +1,73 @@
-"""How layer-builder asks pip to resolve and install for a target that is not the host.
+"""The one place a pip command line is put together: resolve for a target, install a lock for it.
 
-pip runs from the tool's own environment (a current pip is a dependency: old pips refuse newer
-numpy for another --python-version), and honours the user's pip configuration (index, find-links,
-cert), so we never pass --isolated.
+On this machine pip runs from the tool's own environment (a current pip is a dependency: old pips
+refuse newer numpy for another --python-version) with the target's tags, so it picks wheels for
+Lambda rather than for the host. In the build container pip runs with the image's own interpreter,
+which is the target, so it needs no target flags. Either way the user's pip configuration (index,
+find-links, cert) is honoured: we never pass --isolated.
 """
 
 from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Sequence
+from pathlib import Path
 
 from builder.runtimes import Target
-
-
-def pip_argv() -> list[str]:
-    return [sys.executable, "-m", "pip", "--disable-pip-version-check"]
-
 
 NO_MATCH_RE = re.compile(r"No matching distribution found for ([^\s]+)")
 
 
-def missing_distribution(stderr: str) -> str | None:
-    """The requirement pip found nothing for ("numpy==1.21.6"), from its error output."""
-    found = NO_MATCH_RE.search(stderr)
-    return found.group(1) if found else None
+def pip(python: str = sys.executable) -> list[str]:
+    """pip run by `python` (default: the interpreter running layer-builder)."""
+    return [python, "-m", "pip", "--disable-pip-version-check"]
 
 
-def target_args(target: Target) -> list[str]:
-    """Flags that make pip pick wheels for the Lambda target instead of the host."""
+def resolve(
+    requirements: Sequence[str], *, report: Path, target: Target | None, python: str = sys.executable
+) -> list[str]:
+    """Resolve without installing and write pip's JSON report: what would be installed, with hashes."""
+    return [
+        *pip(python),
+        "install",
+        "--dry-run",
+        "--ignore-installed",
+        "--quiet",
+        "--report",
+        str(report),
+        *for_target(target),
+        *requirements,
+    ]
+
+
+def install_lock(
+    lock: Path, *, site: Path, target: Target | None, python: str = sys.executable, quiet: bool = True
+) -> list[str]:
+    """Install exactly the lock's files, hashes required, without dependencies or bytecode.
+
+    Bytecode is compiled later by the target interpreter: pip would compile with its own.
+    """
+    return [
+        *pip(python),
+        "install",
+        *(["--quiet"] if quiet else []),
+        "--no-deps",
+        "--require-hashes",
+        "--no-compile",
+        "--no-warn-script-location",
+        "--target",
+        str(site),
+        *for_target(target),
+        "--requirement",
+        str(lock),
+    ]
+
+
+def for_target(target: Target | None) -> list[str]:
+    """Flags that make pip pick wheels for the Lambda target instead of the machine it runs on."""
+    if target is None:
+        return []
     args = [
         "--only-binary=:all:",
         "--python-version",
@@ -40,3 +80,9 @@ def target_args(target: Target) -> list[str]:
     for tag in target.platform_tags():
         args += ["--platform", tag]
     return args
+
+
+def missing_distribution(stderr: str) -> str | None:
+    """The requirement pip found nothing for ("numpy==1.21.6"), from its error output."""
+    found = NO_MATCH_RE.search(stderr)
+    return found.group(1) if found else None

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from builder import __version__, manifest
-from builder.build import bytecode, elfcheck, elfstrip, lock, minimize, package, smoke
+from builder import __version__, manifest, zips
+from builder.build import bytecode, elfcheck, elfstrip, lock, minimize, package, smoke, steps
 from builder.build.backends import base
 from builder.build.backends import local as local_backend
 from builder.errors import BuildError, ConfigError, SizeLimitError, VerificationError
@@ -59,7 +59,7 @@ class BuildResult:
 
 
 @contextmanager
-def _step(progress: Progress, name: str, description: str) -> Iterator[None]:
+def _step(progress: Progress, name: steps.StepName, description: str) -> Iterator[None]:
     """A named step: shown by the progress display; a file-system failure becomes that step's error."""
     with progress.step(name, description):
         try:
@@ -79,7 +79,7 @@ def output_dir(options: BuildOptions, recipe: Recipe, target: Target) -> Path:
 
 def build(recipe: Recipe, target: Target, options: BuildOptions, progress: Progress) -> BuildResult:
     _check_request(recipe, target, options, progress)
-    with _step(progress, "lock", "checking the lock"):
+    with _step(progress, steps.LOCK, "checking the lock"):
         locked, lock_path = lock.load_fresh(recipe, target)
     mode = options.bytecode or recipe.bytecode
     # The local backend is only interpreter discovery: done once, it also feeds the cache key.
@@ -119,7 +119,7 @@ def _session(
 
     with ExitStack() as stack:
         # The step covers starting the container; the container lives until the build is done.
-        with _step(progress, "container", f"starting the {target.arch.docker_platform} build container"):
+        with _step(progress, steps.CONTAINER, f"starting the {target.arch.docker_platform} build container"):
             session = stack.enter_context(
                 docker.docker_session(target, options.docker, work, progress.note, progress.output)
             )
@@ -154,10 +154,10 @@ def _build_fresh(
     recipe: Recipe, target: Target, options: BuildOptions, progress: Progress, ctx: _Context
 ) -> BuildResult:
     with _step(
-        progress, "install", f"installing {len(ctx.locked.packages)} locked packages for {target.key}"
+        progress, steps.INSTALL, f"installing {len(ctx.locked.packages)} locked packages for {target.key}"
     ):
         ctx.session.install(ctx.locked, ctx.lock_path, ctx.site)
-    with _step(progress, "plan", "planning the minimize rules"):
+    with _step(progress, steps.PLAN, "planning the minimize rules"):
         plan = _plan(recipe, target, ctx)
     if options.dry_run:
         return BuildResult(
@@ -169,10 +169,12 @@ def _build_fresh(
             plan=plan,
             dry_run=True,
         )
-    with _step(progress, "minimize", "removing and stripping what the plan says"):
+    with _step(progress, steps.MINIMIZE, "removing and stripping what the plan says"):
         applied, remaining = _minimize(recipe, target, ctx, plan)
         duplicates = minimize.identical_libraries(ctx.site, remaining)
-    with _step(progress, "bytecode", f"compiling bytecode ({ctx.mode}) for Python {target.runtime.python}"):
+    with _step(
+        progress, steps.BYTECODE, f"compiling bytecode ({ctx.mode}) for Python {target.runtime.python}"
+    ):
         compiled = bytecode.compile_tree(
             ctx.site,
             mode=ctx.mode,
@@ -181,13 +183,16 @@ def _build_fresh(
         )
     if compiled.status == "skipped" and ctx.mode != "none":
         progress.note(f"bytecode not compiled: {compiled.reason}")
-    with _step(progress, "verify", "checking ELF files and running the smoke test"):
+    with _step(progress, steps.VERIFY, "checking ELF files and running the smoke test"):
         # Bytecode adds no ELF files: the listing after minimizing still counts them.
         elf_files = sum(1 for entry in remaining if entry.is_elf)
         verification = _verify(recipe, target, ctx, plan, progress, elf_files)
-    with _step(progress, "size", "checking the size limits"):
+    with _step(progress, steps.SIZE, "checking the size limits"):
         unzipped = _check_size(recipe, ctx.site)
-    with _step(progress, "package", "writing the deterministic zip"), package.atomic_dir(ctx.final) as out:
+    with (
+        _step(progress, steps.PACKAGE, "writing the deterministic zip"),
+        package.atomic_dir(ctx.final) as out,
+    ):
         facts = package.write_zip(ctx.layer, out / manifest.LAYER_ZIP)
         assert facts.unzipped_bytes == unzipped
         document = _manifest(
@@ -269,7 +274,7 @@ def _from_cache(final: Path, key: str) -> manifest.Manifest | None:
     if existing is None or existing.build_key != key or not zip_path.is_file():
         return None
     # Trust the zip only if it is still the one the manifest describes.
-    if package.file_sha256(zip_path).hex() != existing.zip.sha256:
+    if zips.file_sha256(zip_path).hex() != existing.zip.sha256:
         return None
     return existing
 
@@ -333,7 +338,7 @@ def _verify(
     )
     if problems:
         listed = "\n".join(f"  {p.path}: {p.detail}" for p in problems[:15])
-        raise VerificationError("verify", f"{len(problems)} ELF problem(s) for {target.key}:\n{listed}")
+        raise VerificationError(steps.VERIFY, f"{len(problems)} ELF problem(s) for {target.key}:\n{listed}")
     report = _smoke(recipe, ctx)
     if report.status == "not run":
         progress.note(f"smoke test not run for {target.key}: {report.reason}")
@@ -361,12 +366,12 @@ def _smoke_failure(
     failure = "\n".join(report.failures) or report.reason
     culprit = find_culprit_rule(recipe, ctx, plan)
     if culprit is None:
-        return VerificationError("verify", f"the smoke test failed for {target.key}:\n{failure}")
+        return VerificationError(steps.VERIFY, f"the smoke test failed for {target.key}:\n{failure}")
     rule, paths = culprit
     named = [p for p in paths if _mentioned(p, failure)] or paths[:5]
     owner = plan_owner(plan, named[0])
     return VerificationError(
-        "minimize",
+        steps.MINIMIZE,
         f"rule '{rule}' removed {', '.join(named)}, which the smoke test needs:\n{failure}",
         hint=f'keep it in the recipe: [minimize.packages.{owner}] keep = ["{named[0]}"]',
     )
@@ -403,7 +408,7 @@ def _check_size(recipe: Recipe, site: Path) -> int:
     if unzipped > allowed:
         biggest = ", ".join(f"{e.name} {e.bytes / 1e6:.1f} MB" for e in manifest.largest_entries(site, 5))
         raise SizeLimitError(
-            "size",
+            steps.SIZE,
             f"the layer is {unzipped:,} bytes unzipped; Lambda allows {limits().unzipped_bytes:,} for a function "
             f"and its layers, minus this recipe's headroom of {recipe.headroom_bytes:,} = {allowed:,}. "
             f"Biggest: {biggest}",
@@ -420,7 +425,7 @@ def _manifest(
     target: Target,
     options: BuildOptions,
     ctx: _Context,
-    facts: package.ZipFacts,
+    facts: zips.ZipFacts,
     plan: minimize.Plan,
     applied: minimize.Applied,
     duplicates: list[list[str]],

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from builder import proc
+from builder.build import steps
 from builder.build.pythons import PythonRunner
 from builder.errors import BuildError
 from builder.manifest import RunMethod, Smoke, SmokeStatus
@@ -91,7 +92,7 @@ def run_smoke(
     args = ["-I", "-S", "-B", "-c", RUNNER, str(site.resolve()), str(spec_path)]
     started = time.perf_counter()
     try:
-        result = python.run(args, step="verify", env=env, timeout=smoke.timeout_seconds)
+        result = python.run(args, step=steps.VERIFY, env=env, timeout=smoke.timeout_seconds)
     except BuildError as exc:  # did not finish in time, or could not start
         return SmokeReport(
             status="failed", reason=exc.message, interpreter=python.label, method=python.method

@@ -24,16 +24,14 @@ raises after logging, so the invocation counts as an error in the function's met
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
-import zipfile
 from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from builder import aws
+from builder import aws, zips
 from builder.cleanup import runner
 from builder.cleanup.plan import RegionPlan
 from builder.cleanup.policy import DEFAULT_KEEP, Policy, split_list
@@ -49,6 +47,7 @@ JOB_FILES = (
     "runtimes.py",
     "suggest.py",
     "tomlload.py",
+    "zips.py",
     "data/limits.toml",
     "data/runtimes.toml",
     "cleanup/__init__.py",
@@ -63,7 +62,6 @@ JOB_FILES = (
     "cleanup/runner.py",
 )
 HANDLER = "builder.cleanup.job.handler"
-_ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so the same sources give the same zip
 
 
 class JobFailed(RuntimeError):
@@ -129,14 +127,9 @@ def package(output: Path) -> tuple[Path, str]:
     root = resources.files("builder")
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(output.name + ".partial")
-    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name in sorted(JOB_FILES):
-            info = zipfile.ZipInfo(f"builder/{name}", date_time=_ZIP_DATE)
-            info.external_attr = 0o644 << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, root.joinpath(name).read_bytes())
+    facts = zips.write(partial, ((f"builder/{name}", root.joinpath(name)) for name in sorted(JOB_FILES)))
     partial.replace(output)
-    return output, hashlib.sha256(output.read_bytes()).hexdigest()
+    return output, facts.sha256
 
 
 def _emit_plan(plan: RegionPlan, emit: Callable[[dict[str, Any]], None]) -> None:

@@ -45,6 +45,7 @@ import requests.exceptions
 from docker.types import Mount
 
 from builder.errors import ContainerError
+from builder.runtimes import MACHINE_ALIASES
 
 ENGINE_STEP = "docker"
 IMAGE_STEP = "build-image"
@@ -57,7 +58,6 @@ BUILD_READ_TIMEOUT_SECONDS = 1800
 CA_BUNDLE_PATH = "/etc/layer-builder/ca-bundle.crt"
 DEFAULT_HOME = "/tmp"
 # Docker reports architectures with Go's names; `uname -m` inside the container uses the kernel's.
-PLATFORM_MACHINES = {"amd64": "x86_64", "arm64": "aarch64"}
 
 OutputCallback = Callable[[str], None]
 
@@ -651,7 +651,7 @@ def can_run_platform(client: docker.DockerClient, image: str, platform: str) -> 
 
     Raises ContainerError when the image is not present for that platform (nothing to try with).
     """
-    expected = PLATFORM_MACHINES.get(platform.split("/")[1] if "/" in platform else "")
+    expected = MACHINE_ALIASES.get(platform.split("/")[1] if "/" in platform else "")
     try:
         with BuildContainer(client, image=image, platform=platform, network="none", user="0") as probe:
             machine = probe.run(["uname", "-m"], step=ENGINE_STEP).strip()

@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 from builder import proc
+from builder.build import interpreters, pipcmd, steps
 from builder.build.backends import container
 from builder.build.backends.base import DockerSettings
 from builder.build.lock import Lock, LockedPackage, packages_from_report
@@ -27,7 +28,6 @@ from builder.runtimes import Target, host_machine
 
 # Inside the container the host's pip cache is mounted here, so wheels are downloaded once.
 CONTAINER_PIP_CACHE = "/tmp/layer-builder-pip-cache"
-PYTHON_PROBE = "import sys, platform; print(sys.version_info[0], sys.version_info[1], platform.machine())"
 
 
 def dockerfile_text() -> bytes:
@@ -89,12 +89,11 @@ class DockerSession:
         site.mkdir(parents=True, exist_ok=True)
         visible_lock = self.work / "lock.txt"  # the recipe folder is not mounted; the scratch folder is
         shutil.copyfile(lock_path, visible_lock)
-        argv = [
-            self.python.executable, "-m", "pip", "install", "--no-deps", "--require-hashes", "--no-compile",
-            "--no-warn-script-location", "--disable-pip-version-check", "--target", str(site),
-            "--requirement", str(visible_lock),
-        ]  # fmt: skip
-        self.box.run(argv, step="install", env=self.pip_env, on_output=self.on_output)
+        # No target flags: the container's interpreter is the target. Not quiet: sdist builds show progress.
+        argv = pipcmd.install_lock(
+            visible_lock, site=site, target=None, python=self.python.executable, quiet=False
+        )
+        self.box.run(argv, step=steps.INSTALL, env=self.pip_env, on_output=self.on_output)
 
 
 @contextmanager
@@ -169,12 +168,12 @@ def _container_python(box: container.BuildContainer, target: Target) -> Containe
     """The image's interpreter of the target version: pythonX.Y, else python3 if it is that version."""
     wanted = target.runtime.python
     for executable in (f"python{wanted}", "python3"):
-        code, output = box.run_unchecked([executable, "-c", PYTHON_PROBE], step="install")
-        parts = output.split()
-        if code == 0 and len(parts) == 3 and f"{parts[0]}.{parts[1]}" == wanted:
-            return ContainerPython(box=box, executable=executable, version=wanted, machine=parts[2])
+        code, output = box.run_unchecked([executable, "-c", interpreters.PROBE], step=steps.INSTALL)
+        answer = interpreters.parse_probe(output) if code == 0 else None
+        if answer is not None and answer[0] == wanted:
+            return ContainerPython(box=box, executable=executable, version=wanted, machine=answer[1])
     raise ContainerError(
-        "install",
+        steps.INSTALL,
         f"the build image {box.image} has no Python {wanted} (tried python{wanted} and python3)",
         hint=f"use the runtime's build image ({target.runtime.build_image}) or a --base-image with Python {wanted}",
     )
@@ -198,12 +197,10 @@ class ContainerResolver:
         self.scratch_root.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=self.scratch_root, prefix="lock-") as tmp:
             work = Path(tmp)
-            (work / "requirements.txt").write_text("\n".join(requirements) + "\n", encoding="utf-8")
             with docker_session(target, self.settings, work, self.notify) as session:
-                argv = [
-                    session.python.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed",
-                    "--quiet", "--disable-pip-version-check", "--report", str(work / "report.json"),
-                    "--requirement", str(work / "requirements.txt"),
-                ]  # fmt: skip
-                session.box.run(argv, step="lock", env=session.pip_env)
+                report = work / "report.json"
+                argv = pipcmd.resolve(
+                    requirements, report=report, target=None, python=session.python.executable
+                )
+                session.box.run(argv, step=steps.LOCK, env=session.pip_env)
             return packages_from_report(work / "report.json")

@@ -74,8 +74,8 @@ def test_no_module_of_the_full_install_is_broken_by_minimizing(
     full = tmp_path / "full"
     lock_path = recipes_copy / "locks" / "scipy-stack" / "python3.12-x86_64.txt"
     subprocess.run(
-        [*pipcmd.pip_argv(), "install", "-q", "--no-deps", "--require-hashes", "--no-compile", "--target", str(full),
-         *pipcmd.target_args(get_target("python3.12", "x86_64")), "-r", str(lock_path)],
+        [*pipcmd.pip(), "install", "-q", "--no-deps", "--require-hashes", "--no-compile", "--target", str(full),
+         *pipcmd.for_target(get_target("python3.12", "x86_64")), "-r", str(lock_path)],
         check=True,
     )  # fmt: skip
     layer = tmp_path / "layer"
