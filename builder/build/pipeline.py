@@ -77,14 +77,20 @@ def output_dir(options: BuildOptions, recipe: Recipe, target: Target) -> Path:
     return options.output_root / recipe.name / target.key
 
 
-def build(recipe: Recipe, target: Target, options: BuildOptions, progress: Progress) -> BuildResult:
+def build(
+    recipe: Recipe,
+    target: Target,
+    options: BuildOptions,
+    progress: Progress,
+    backend: base.Backend | None = None,
+) -> BuildResult:
+    """Build one target. `backend` defaults to the one options name (tests pass their own)."""
     _check_request(recipe, target, options, progress)
     with _step(progress, steps.LOCK, "checking the lock"):
         locked, lock_path = lock.load_fresh(recipe, target)
     mode = options.bytecode or recipe.bytecode
-    # The local backend is only interpreter discovery: done once, it also feeds the cache key.
-    local = local_backend.local_session(target, options.python) if options.backend != "docker" else None
-    key = _build_key(recipe, target, options, lock_path, mode, local)
+    backend = backend or _backend(target, options)
+    key = _build_key(recipe, target, lock_path, mode, backend)
     final = output_dir(options, recipe, target)
     package.clear_leftovers(final.parent, final.name)
     if options.use_cache and not options.dry_run:
@@ -97,32 +103,32 @@ def build(recipe: Recipe, target: Target, options: BuildOptions, progress: Progr
                 manifest=cached,
                 cached=True,
             )
-    with _workspace(options) as work, _session(target, options, work, progress, local) as session:
+    with _workspace(options) as work, _session(backend, work, progress) as session:
         ctx = _Context(
             locked=locked, lock_path=lock_path, mode=mode, key=key, final=final, work=work, session=session
         )
         return _build_fresh(recipe, target, options, progress, ctx)
 
 
-@contextmanager
-def _session(
-    target: Target,
-    options: BuildOptions,
-    work: Path,
-    progress: Progress,
-    local: local_backend.LocalSession | None,
-) -> Iterator[base.Session]:
-    if local is not None:
-        yield local
-        return
-    from builder.build.backends import docker  # only now: the local path never loads the docker SDK
+def _backend(target: Target, options: BuildOptions) -> base.Backend:
+    if options.backend == "docker":
+        from builder.build.backends import docker  # only now: the local path never loads the docker SDK
 
+        return docker.DockerBackend(target=target, settings=options.docker)
+    # The local backend is interpreter discovery: done once, it also feeds the cache key.
+    return local_backend.local_backend(target, options.python)
+
+
+@contextmanager
+def _session(backend: base.Backend, work: Path, progress: Progress) -> Iterator[base.Session]:
+    if backend.starting is None:
+        with backend.open(work, progress.note, progress.output) as session:
+            yield session
+        return
     with ExitStack() as stack:
-        # The step covers starting the container; the container lives until the build is done.
-        with _step(progress, steps.CONTAINER, f"starting the {target.arch.docker_platform} build container"):
-            session = stack.enter_context(
-                docker.docker_session(target, options.docker, work, progress.note, progress.output)
-            )
+        # The step covers starting (a container); the session lives until the build is done.
+        with _step(progress, steps.CONTAINER, backend.starting):
+            session = stack.enter_context(backend.open(work, progress.note, progress.output))
         yield session
 
 
@@ -243,18 +249,11 @@ def _check_request(recipe: Recipe, target: Target, options: BuildOptions, progre
 def _build_key(
     recipe: Recipe,
     target: Target,
-    options: BuildOptions,
     lock_path: Path,
     mode: manifest.BytecodeMode,
-    local: local_backend.LocalSession | None,
+    backend: base.Backend,
 ) -> str:
     """Everything that changes the output. Equal keys mean the existing layer can be reused."""
-    if local is not None:
-        backend = local_backend.local_fingerprint(local)
-    else:
-        from builder.build.backends import docker
-
-        backend = docker.docker_fingerprint(target, options.docker)
     payload = {
         "tool": __version__,
         "tables": table_version(),
@@ -263,7 +262,7 @@ def _build_key(
         "lock": hashlib.sha256(lock_path.read_bytes()).hexdigest(),
         "target": target.key,
         "bytecode": mode,
-        **backend,
+        **backend.fingerprint(),
     }
     return "sha256:" + hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 

@@ -8,6 +8,8 @@ folder, and which Python compiles bytecode and runs the smoke test. The docker b
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -29,6 +31,20 @@ class Session(Protocol):
     def why_no_smoke(self) -> str: ...
 
     def install(self, lock: Lock, lock_path: Path, site: Path) -> None: ...
+
+
+Notify = Callable[[str], None]
+
+
+class Backend(Protocol):
+    """A way to build: what of it changes a layer (the cache key), and a session for one build."""
+
+    @property
+    def starting(self) -> str | None: ...  # what opening a session does, when it takes a while
+
+    def fingerprint(self) -> dict[str, str | None]: ...
+
+    def open(self, work: Path, notify: Notify, output: Notify) -> AbstractContextManager[Session]: ...
 
 
 @dataclass(frozen=True, kw_only=True)

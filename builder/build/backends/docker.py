@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -19,7 +19,7 @@ from pathlib import Path
 from builder import proc
 from builder.build import interpreters, pipcmd, steps
 from builder.build.backends import container
-from builder.build.backends.base import DockerSettings
+from builder.build.backends.base import DockerSettings, Notify
 from builder.build.lock import Lock, LockedPackage, packages_from_report
 from builder.build.pythons import PythonRunner
 from builder.errors import ContainerError
@@ -40,6 +40,24 @@ def docker_fingerprint(target: Target, settings: DockerSettings) -> dict[str, st
         "base_image": settings.base_image or target.runtime.build_image,
         "dockerfile": hashlib.sha256(dockerfile_text()).hexdigest(),
     }
+
+
+@dataclass(frozen=True, kw_only=True)
+class DockerBackend:
+    """The runtime's build image (or --base-image): install, bytecode and smoke test in a container."""
+
+    target: Target
+    settings: DockerSettings
+
+    @property
+    def starting(self) -> str:
+        return f"starting the {self.target.arch.docker_platform} build container"
+
+    def fingerprint(self) -> dict[str, str | None]:
+        return docker_fingerprint(self.target, self.settings)
+
+    def open(self, work: Path, notify: Notify, output: Notify) -> AbstractContextManager[DockerSession]:
+        return docker_session(self.target, self.settings, work, notify, output)
 
 
 @dataclass(frozen=True)

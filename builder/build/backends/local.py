@@ -5,10 +5,12 @@ Only wheels: a locked sdist needs the docker backend (builder/build/backends/doc
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
 from builder.build import install, interpreters
+from builder.build.backends.base import Notify, Session
 from builder.build.lock import Lock
 from builder.build.pythons import LocalPython, PythonRunner
 from builder.errors import ConfigError
@@ -28,17 +30,31 @@ class LocalSession:
         install.install_locked(lock_path, self.target, site)
 
 
-def local_fingerprint(session: LocalSession) -> dict[str, str | None]:
-    """What of the local backend changes a layer: the interpreters that compile and smoke-test it."""
+@dataclass(frozen=True)
+class LocalBackend:
+    """This machine. Opening a session costs nothing: interpreter discovery was done up front."""
 
-    def describe(python: PythonRunner | None) -> str | None:
-        return f"{python.label} {python.version} {python.machine}" if python else None
+    session: LocalSession
+    starting: str | None = None
 
-    return {
-        "backend": "local",
-        "compiler": describe(session.bytecode_python),
-        "runner": describe(session.smoke_python),
-    }
+    def fingerprint(self) -> dict[str, str | None]:
+        """What of the local backend changes a layer: the interpreters that compile and smoke-test it."""
+
+        def describe(python: PythonRunner | None) -> str | None:
+            return f"{python.label} {python.version} {python.machine}" if python else None
+
+        return {
+            "backend": "local",
+            "compiler": describe(self.session.bytecode_python),
+            "runner": describe(self.session.smoke_python),
+        }
+
+    def open(self, work: Path, notify: Notify, output: Notify) -> AbstractContextManager[Session]:
+        return nullcontext(self.session)
+
+
+def local_backend(target: Target, python: Path | None) -> LocalBackend:
+    return LocalBackend(local_session(target, python))
 
 
 def local_session(target: Target, python: Path | None) -> LocalSession:

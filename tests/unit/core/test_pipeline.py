@@ -1,0 +1,263 @@
+"""The build pipeline end to end, in the fast tier: a fake backend installs a small real tree.
+
+The seams are the pipeline's own: a Backend whose session "installs" a package with a RECORD, a
+tests/ folder and a real shared library built with gcc, and the progress protocol. Everything else
+is real: the lock, the minimize plan and its application, the ELF check, bytecode and the smoke
+test with this interpreter, the size check, the deterministic zip and the atomic output folder.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from builder import manifest
+from builder.build import lock, pipeline
+from builder.build.backends.base import Notify, Session
+from builder.build.interpreters import probe
+from builder.build.lock import Lock, LockedPackage
+from builder.build.pythons import LocalPython, PythonRunner
+from builder.errors import SizeLimitError, VerificationError
+from builder.recipe import Recipe, parse_recipe
+from builder.runtimes import Target, get_target, host_machine
+
+HOST_PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
+ARCH = {"x86_64": "x86_64", "aarch64": "arm64"}[host_machine()]
+
+RECIPE = """
+[layer]
+requirements = ["demo"]
+runtimes = ["python{version}"]
+architectures = ["{arch}"]
+{layer_extra}
+
+[smoke]
+imports = ["demo"]
+script = '''
+import demo
+assert demo.answer() == 42
+{script_extra}
+'''
+"""
+
+
+@pytest.fixture(scope="module")
+def shared_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if shutil.which("gcc") is None:
+        pytest.skip("needs gcc (Debian: gcc)")
+    folder = tmp_path_factory.mktemp("so")
+    source = folder / "fast.c"
+    source.write_text("int fast(void) { return 42; }\n")
+    library = folder / "_fast.so"
+    subprocess.run(["gcc", "-shared", "-fPIC", "-g", "-o", str(library), str(source)], check=True)
+    return library
+
+
+@dataclass(frozen=True)
+class FakeSession:
+    """Installs the demo distribution; this interpreter compiles bytecode and runs the smoke test."""
+
+    library: Path
+    python: PythonRunner
+    installs: list[Path] = field(default_factory=list)
+    why_no_bytecode: str = ""
+    why_no_smoke: str = ""
+
+    @property
+    def bytecode_python(self) -> PythonRunner:
+        return self.python
+
+    @property
+    def smoke_python(self) -> PythonRunner:
+        return self.python
+
+    def install(self, lock: Lock, lock_path: Path, site: Path) -> None:
+        self.installs.append(site)
+        files = {
+            "demo/__init__.py": "from demo._impl import answer\n",
+            "demo/_impl.py": "import ctypes, pathlib\n"
+            "def answer():\n"
+            "    return ctypes.CDLL(str(pathlib.Path(__file__).with_name('_fast.so'))).fast()\n",
+            "demo/tests/__init__.py": "",
+            "demo/tests/test_demo.py": "def test_it():\n    assert True\n" + "# padding\n" * 200,
+            "demo/README.rst": "The demo package.\n",
+        }
+        for relative, text in files.items():
+            (site / relative).parent.mkdir(parents=True, exist_ok=True)
+            (site / relative).write_text(text)
+        shutil.copyfile(self.library, site / "demo" / "_fast.so")
+        (site / "demo" / "table.bin").write_bytes(bytes(200_000))  # package data: no rule removes it
+        info = site / "demo-1.0.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text("Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n")
+        installed = [*files, "demo/_fast.so", "demo/table.bin", "demo-1.0.dist-info/METADATA"]
+        record = [f"{name},," for name in installed]
+        (info / "RECORD").write_text("\n".join([*record, "demo-1.0.dist-info/RECORD,,"]) + "\n")
+
+
+@dataclass(frozen=True)
+class FakeBackend:
+    session: FakeSession
+    starting: str | None = None
+
+    def fingerprint(self) -> dict[str, str | None]:
+        return {"backend": "fake", "python": self.session.python.label}
+
+    def open(self, work: Path, notify: Notify, output: Notify) -> AbstractContextManager[Session]:
+        return nullcontext(self.session)
+
+
+class RecordingProgress:
+    def __init__(self) -> None:
+        self.steps: list[str] = []
+        self.notes: list[str] = []
+
+    @contextmanager
+    def step(self, name: str, description: str) -> Iterator[None]:
+        self.steps.append(name)
+        yield
+
+    def output(self, line: str) -> None:
+        pass
+
+    def note(self, message: str) -> None:
+        self.notes.append(message)
+
+
+class FakeResolver:
+    def resolve(self, requirements: Sequence[str], target: Target) -> list[LockedPackage]:
+        return [
+            LockedPackage(
+                name="demo",
+                version="1.0",
+                sha256="0" * 64,
+                filename="demo-1.0-py3-none-any.whl",
+                requested=True,
+            )
+        ]
+
+
+@dataclass
+class Setup:
+    recipe: Recipe
+    target: Target
+    backend: FakeBackend
+    options: pipeline.BuildOptions
+
+    def build(self, **changes: object) -> pipeline.BuildResult:
+        options = pipeline.BuildOptions(**{**self.options.__dict__, **changes})  # type: ignore[arg-type]
+        return pipeline.build(self.recipe, self.target, options, RecordingProgress(), self.backend)
+
+    @property
+    def final(self) -> Path:
+        return pipeline.output_dir(self.options, self.recipe, self.target)
+
+
+def make(
+    tmp_path: Path, library: Path, *, layer_extra: str = "", script_extra: str = "", minimize: str = ""
+) -> Setup:
+    folder = tmp_path / "recipes"
+    folder.mkdir(exist_ok=True)
+    path = folder / "demo.toml"
+    text = RECIPE.format(version=HOST_PYTHON, arch=ARCH, layer_extra=layer_extra, script_extra=script_extra)
+    path.write_text(text + minimize)
+    recipe = parse_recipe(path)
+    target = get_target(f"python{HOST_PYTHON}", ARCH)
+    lock.create(recipe, target, FakeResolver())
+    interpreter = probe(Path(sys.executable))
+    assert interpreter is not None
+    session = FakeSession(library=library, python=LocalPython(interpreter))
+    options = pipeline.BuildOptions(output_root=tmp_path / "layers")
+    return Setup(recipe=recipe, target=target, backend=FakeBackend(session), options=options)
+
+
+def names(zip_path: Path) -> set[str]:
+    with zipfile.ZipFile(zip_path) as archive:
+        return set(archive.namelist())
+
+
+def test_a_fresh_build_minimizes_verifies_and_describes_the_layer(tmp_path: Path, shared_library: Path):
+    setup = make(tmp_path, shared_library)
+    result = setup.build()
+    assert not result.cached and result.manifest is not None and result.zip_path is not None
+    files = names(result.zip_path)
+    assert "python/demo/_fast.so" in files and "python/demo/__init__.py" in files
+    assert not [n for n in files if "/tests/" in n], "the tests rule removed the test suite"
+    pycs = [n for n in files if n.endswith(".pyc")]
+    assert pycs and all(f"cpython-{HOST_PYTHON.replace('.', '')}" in n for n in pycs)
+    m = setup_manifest(setup)
+    assert m == result.manifest
+    assert m.verification.smoke.status == "passed" and m.verification.smoke.method == "native"
+    assert m.verification.elf.elf_files == 1
+    assert m.minimize.by_rule["tests"].files == 2
+    assert m.minimize.stripped_files in (0, 1)  # 1 where this machine has a strip for the host
+    assert m.size.file_count == len(files)
+
+
+def setup_manifest(setup: Setup) -> manifest.Manifest:
+    return manifest.load(setup.final / manifest.MANIFEST)
+
+
+def test_an_unchanged_rebuild_comes_from_the_cache_without_installing(tmp_path: Path, shared_library: Path):
+    setup = make(tmp_path, shared_library)
+    first = setup.build()
+    installs = len(setup.backend.session.installs)
+    again = setup.build()
+    assert again.cached and len(setup.backend.session.installs) == installs
+    assert again.manifest == first.manifest
+    # A zip that no longer matches its manifest is not trusted: rebuilt, not served.
+    assert again.zip_path is not None
+    again.zip_path.write_bytes(b"tampered")
+    rebuilt = setup.build()
+    assert not rebuilt.cached and len(setup.backend.session.installs) == installs + 1
+
+
+def test_a_dry_run_plans_and_writes_nothing(tmp_path: Path, shared_library: Path):
+    setup = make(tmp_path, shared_library)
+    result = setup.build(dry_run=True)
+    assert result.dry_run and result.manifest is None and result.plan is not None
+    removed = {d.path for d in result.plan.by_action("remove")}
+    assert {"demo/tests/__init__.py", "demo/tests/test_demo.py"} <= removed
+    assert not setup.final.exists()
+
+
+def test_a_removed_file_the_smoke_test_needs_is_traced_to_its_rule(tmp_path: Path, shared_library: Path):
+    setup = make(tmp_path, shared_library, script_extra="import demo.tests.test_demo")
+    with pytest.raises(VerificationError) as caught:
+        setup.build()
+    message = str(caught.value)
+    assert message.startswith("minimize: rule 'tests' removed")
+    assert "demo/tests" in message
+    assert caught.value.hint is not None and "[minimize.packages.demo] keep" in caught.value.hint
+    assert not setup.final.exists(), "a failed build writes no layer"
+
+
+def test_a_layer_over_the_size_limit_names_the_biggest_entry(tmp_path: Path, shared_library: Path):
+    # A headroom of 262 MB leaves 144,000 bytes, less than the demo's 200,000-byte table alone.
+    setup = make(tmp_path, shared_library, layer_extra="headroom_mb = 262")
+    with pytest.raises(SizeLimitError) as caught:
+        setup.build(bytecode="none")
+    assert str(caught.value).startswith("size: the layer is")
+    assert "Biggest: demo" in str(caught.value)
+    assert not setup.final.exists()
+
+
+def test_a_failed_build_keeps_the_previous_good_layer(tmp_path: Path, shared_library: Path):
+    setup = make(tmp_path, shared_library)
+    good = setup.build()
+    assert good.zip_path is not None
+    before = good.zip_path.read_bytes()
+    broken = make(tmp_path, shared_library, script_extra="raise SystemExit('the new release is broken')")
+    with pytest.raises(VerificationError, match="the smoke test failed"):
+        broken.build()
+    assert good.zip_path.read_bytes() == before
+    assert setup_manifest(setup) == good.manifest
+    assert not [p for p in setup.final.parent.iterdir() if p.name.startswith(".")], "no staging leftovers"
