@@ -38,7 +38,7 @@ import _steps
 from _report import format_table, grouped
 from _steps import Pins, StepFailed
 
-from builder.build import interpreters
+from builder import interpreters
 from builder.recipe import find_recipe
 
 SECTION = "minimize"
@@ -109,7 +109,7 @@ def pip_target_bytecode(pins: Pins, python: Path, folder: Path, env: dict[str, s
 
 def tool_layer(pins: Pins, output: Path, flags: list[str], env: dict[str, str]) -> Path:
     built = _steps.tool_build(pins, output, ["--no-cache", *flags], env)
-    smoke = built.manifest.verification.smoke.status
+    smoke = built.manifest["verification"]["smoke"]["status"]
     if smoke != "passed":
         raise StepFailed(f"layer-builder {pins.target.key} {flags}: smoke test {smoke}")
     return built.zip_path

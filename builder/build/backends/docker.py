@@ -20,6 +20,7 @@ from builder import proc
 from builder.build import interpreters, pipcmd, steps
 from builder.build.backends import container
 from builder.build.backends.base import DockerSettings, Notify
+from builder.build.backends.passthrough import BindMount, host_passthrough
 from builder.build.lock import Lock, LockedPackage, packages_from_report
 from builder.build.pythons import PythonRunner
 from builder.errors import ContainerError
@@ -138,22 +139,22 @@ def docker_session(
     # Probing costs a throwaway container; only a foreign architecture needs it.
     if target.arch.machine != host_machine() and not container.can_run_platform(client, image, platform):
         raise container.unsupported_platform(platform)
-    passthrough = container.host_passthrough(os.environ, Path.home())
-    for note in passthrough.notes:
+    carried = host_passthrough(os.environ, Path.home())
+    for note in carried.notes:
         notify(note)
     cache = pip_cache_dir()
     mounts = [
-        *passthrough.mounts,
-        container.BindMount(work, str(work), False),
-        container.BindMount(cache, CONTAINER_PIP_CACHE, False),
+        *carried.mounts,
+        BindMount(work, str(work), False),
+        BindMount(cache, CONTAINER_PIP_CACHE, False),
     ]
-    pip_env = {**passthrough.env, "PIP_CACHE_DIR": CONTAINER_PIP_CACHE, "PIP_BREAK_SYSTEM_PACKAGES": "1"}
+    pip_env = {**carried.env, "PIP_CACHE_DIR": CONTAINER_PIP_CACHE, "PIP_BREAK_SYSTEM_PACKAGES": "1"}
     with container.open_container(
         client,
         image=image,
         platform=platform,
         mounts=mounts,
-        env=passthrough.env,
+        env=carried.env,
         network=settings.network,
         keep=settings.keep_container,
         notify=notify,

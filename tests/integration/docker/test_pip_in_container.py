@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from builder.build.backends.container import ca_bundle, host_passthrough, open_container
+from builder.build.backends.container import open_container
+from builder.build.backends.passthrough import ca_bundle, host_passthrough
 
 pytestmark = pytest.mark.docker
 

@@ -9,13 +9,12 @@ import pytest
 import requests.exceptions
 
 from builder.build.backends.container import (
-    CA_BUNDLE_PATH,
-    BindMount,
     BuildContainer,
     UnsupportedPlatformError,
     can_run_platform,
     open_container,
 )
+from builder.build.backends.passthrough import CA_BUNDLE_PATH, BindMount
 from builder.errors import ContainerError
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from builder.build.backends.container import (
+from builder.build.backends.passthrough import (
     CA_BUNDLE_PATH,
     BindMount,
     ca_bundle,
