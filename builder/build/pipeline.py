@@ -349,17 +349,17 @@ def _verify(
         machine=target.arch.machine,
         glibc=target.runtime.glibc_text,
     )
-    return manifest.Verification(elf=elf, smoke=report.summary(recipe.smoke.imports))
+    return manifest.Verification(elf=elf, smoke=report)
 
 
-def _smoke(recipe: Recipe, ctx: _Context) -> smoke.SmokeReport:
+def _smoke(recipe: Recipe, ctx: _Context) -> manifest.Smoke:
     return smoke.run_smoke(
         ctx.site, recipe.smoke, ctx.session.smoke_python, ctx.session.why_no_smoke, scratch=ctx.work / "smoke"
     )
 
 
 def _smoke_failure(
-    recipe: Recipe, target: Target, ctx: _Context, plan: minimize.Plan, report: smoke.SmokeReport
+    recipe: Recipe, target: Target, ctx: _Context, plan: minimize.Plan, report: manifest.Smoke
 ) -> BuildError:
     """Blame the minimize rule that broke the smoke test, when one did; else report the failure."""
     failure = "\n".join(report.failures) or report.reason

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from builder import proc
 from builder.build import steps
 from builder.build.pythons import PythonRunner
 from builder.errors import BuildError
-from builder.manifest import RunMethod, Smoke, SmokeStatus
+from builder.manifest import Smoke, SmokeStatus
 from builder.recipe import SmokeTest
 
 MARKER = "@@layer-builder-smoke@@"
@@ -55,36 +54,14 @@ sys.exit(0 if ok else 1)
 """.replace("MARKER", repr(MARKER))
 
 
-@dataclass(frozen=True, kw_only=True)
-class SmokeReport:
-    status: SmokeStatus
-    reason: str
-    interpreter: str | None = None
-    seconds: float | None = None
-    failures: tuple[str, ...] = ()
-
-    method: RunMethod | None = None
-
-    def summary(self, imports: tuple[str, ...]) -> Smoke:
-        return Smoke(
-            status=self.status,
-            reason=self.reason,
-            interpreter=self.interpreter,
-            method=self.method,
-            seconds=self.seconds,
-            imports=imports,
-            failures=self.failures,
-        )
-
-
 def run_smoke(
     site: Path, smoke: SmokeTest, python: PythonRunner | None, why_missing: str, scratch: Path
-) -> SmokeReport:
+) -> Smoke:
     """Run the recipe's smoke test against site with `python`; scratch must be visible to it too."""
     if not smoke.imports and not smoke.script:
-        return SmokeReport(status="not run", reason="the recipe has no smoke test")
+        return Smoke(status="not run", reason="the recipe has no smoke test", imports=smoke.imports)
     if python is None:
-        return SmokeReport(status="not run", reason=why_missing)
+        return Smoke(status="not run", reason=why_missing, imports=smoke.imports)
     scratch.mkdir(parents=True, exist_ok=True)
     spec_path = scratch / "smoke-spec.json"
     spec_path.write_text(json.dumps({"imports": list(smoke.imports), "script": smoke.script}))
@@ -94,33 +71,39 @@ def run_smoke(
     try:
         result = python.run(args, step=steps.VERIFY, env=env, timeout=smoke.timeout_seconds)
     except BuildError as exc:  # did not finish in time, or could not start
-        return SmokeReport(
-            status="failed", reason=exc.message, interpreter=python.label, method=python.method
+        return Smoke(
+            status="failed",
+            reason=exc.message,
+            interpreter=python.label,
+            method=python.method,
+            imports=smoke.imports,
         )
-    return _report(result, python, round(time.perf_counter() - started, 2))
+    return _report(result, python, round(time.perf_counter() - started, 2), smoke.imports)
 
 
-def _report(result: proc.Result, python: PythonRunner, seconds: float) -> SmokeReport:
+def _report(result: proc.Result, python: PythonRunner, seconds: float, imports: tuple[str, ...]) -> Smoke:
     lines = [line for line in result.stdout.splitlines() if line.startswith(MARKER)]
     if not lines:
         tail = "\n".join((result.stderr + result.stdout).strip().splitlines()[-15:])
-        return SmokeReport(
+        return Smoke(
             status="failed",
             reason=f"the interpreter crashed or exited early ({result.returncode}):\n{tail}",
             interpreter=python.label,
             method=python.method,
             seconds=seconds,
+            imports=imports,
         )
     report = json.loads(lines[-1][len(MARKER) :])
     failures = [f"import {item['name']}: {item['error']}" for item in report["imports"] if not item["ok"]]
     if report["script"] and not report["script"]["ok"]:
         failures.append(f"script: {report['script']['error']}")
     status: SmokeStatus = "passed" if not failures and result.returncode == 0 else "failed"
-    return SmokeReport(
+    return Smoke(
         status=status,
         reason=f"{len(report['imports'])} imports and the script, with Python {python.version} ({python.machine})",
         interpreter=python.label,
         method=python.method,
         seconds=seconds,
+        imports=imports,
         failures=tuple(failures),
     )
