@@ -176,6 +176,36 @@ def zip_entries(path: Path) -> list[zipfile.ZipInfo]:
 
 
 @dataclass(frozen=True)
+class Checkout:
+    """A revision of layer-builder to run: its folder (recipes, locks) and the Python it is installed in."""
+
+    root: Path
+    python: Path
+    label: str
+
+
+def baseline_checkout(revision: str, work: Path) -> Checkout:
+    """`revision` of this repository in a worktree under work, installed into a venv of its own."""
+    folder = work / "baseline"
+    run(
+        ["git", "-C", str(REPO), "worktree", "add", "--detach", "--force", str(folder), revision],
+        what="git worktree",
+    )
+    commit = run(["git", "-C", str(folder), "rev-parse", "--short", "HEAD"], what="git rev-parse").strip()
+    run([sys.executable, "-m", "venv", str(folder / ".venv")], what="baseline venv")
+    python = folder / ".venv" / "bin" / "python"
+    run([str(python), "-m", "pip", "install", "-q", "-U", "pip"], what="baseline pip")
+    run([str(python), "-m", "pip", "install", "-q", str(folder)], what="baseline install")
+    return Checkout(root=folder, python=python, label=f"{revision} ({commit})")
+
+
+def remove_baseline(work: Path) -> None:
+    run(
+        ["git", "-C", str(REPO), "worktree", "remove", "--force", str(work / "baseline")], what="git worktree"
+    )
+
+
+@dataclass(frozen=True)
 class ToolBuild:
     seconds: float
     zip_path: Path
@@ -183,10 +213,17 @@ class ToolBuild:
     manifest: dict[str, Any]
 
 
-def tool_build(pins: Pins, output: Path, flags: Sequence[str], env: Mapping[str, str]) -> ToolBuild:
-    """`layer-builder build` as a user runs it; --json so the result is read, not scraped."""
+def tool_build(
+    pins: Pins, output: Path, flags: Sequence[str], env: Mapping[str, str], checkout: Checkout | None = None
+) -> ToolBuild:
+    """`layer-builder build` as a user runs it; --json so the result is read, not scraped.
+
+    `checkout`: another revision of layer-builder with its own environment (a baseline); by default
+    this one. The manifest is read as plain JSON, so a baseline of an older schema reads too.
+    """
+    checkout = checkout or Checkout(root=REPO, python=Path(sys.executable), label="this checkout")
     argv = [
-        sys.executable,
+        str(checkout.python),
         "-m",
         "builder",
         "build",
@@ -201,7 +238,7 @@ def tool_build(pins: Pins, output: Path, flags: Sequence[str], env: Mapping[str,
         *flags,
     ]
     seconds, out = timed(
-        argv, what=f"layer-builder build {pins.target.key} {' '.join(flags)}", env=env, cwd=REPO
+        argv, what=f"layer-builder build {pins.target.key} {' '.join(flags)}", env=env, cwd=checkout.root
     )
     try:
         layer = json.loads(out)["layers"][0]

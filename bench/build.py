@@ -1,11 +1,13 @@
 """Build time and size: `pip install --target` + `zip -r9` against `layer-builder build` (issue 2).
 
-Usage: .venv/bin/python bench/build.py [--online] [--no-write]
+Usage: .venv/bin/python bench/build.py [--online] [--no-write] [--baseline REV]
 
 For scipy-stack on python3.12 and python3.11 x86_64, with the same pins (the committed lock):
   (a) pip install --target python/ (target platform flags, host bytecode as pip makes it) + zip -r9
   (b) layer-builder build --no-cache into a fresh, empty output folder (cold)
   (c) layer-builder build again into the same folder, no flags (unchanged rebuild, from the cache)
+With --baseline REV, (b) and (c) also run with that revision of layer-builder (a git worktree with
+its own venv), interleaved with this checkout's, so a change is measured against what it replaces.
 
 A warm-up downloads the locked wheels once into a local folder and every measured install reads
 them from there (PIP_NO_INDEX, PIP_FIND_LINKS), so the network is not what we measure. --online
@@ -29,7 +31,9 @@ HEADERS = ("target", "method", "wall s", "zipped bytes", "unzipped bytes", "file
 RIGHT = (False, False, True, True, True, True, False)
 
 
-def measure_target(pins: Pins, work: Path, env: dict[str, str]) -> list[list[str]]:
+def measure_target(
+    pins: Pins, work: Path, env: dict[str, str], baseline: _steps.Checkout | None
+) -> list[list[str]]:
     key = pins.target.key
     print(f"{key}: pip install --target + zip -r9 ...", file=sys.stderr, flush=True)
     naive = work / key / "naive"
@@ -37,38 +41,46 @@ def measure_target(pins: Pins, work: Path, env: dict[str, str]) -> list[list[str
     zip_seconds = _steps.zip_folder(naive, "python", naive / "layer.zip")
     naive_zip = _steps.zip_stats(naive / "layer.zip")
 
-    print(f"{key}: layer-builder build --no-cache (cold) ...", file=sys.stderr, flush=True)
-    output = work / key / "layers"  # fresh and empty: nothing to answer from
-    cold = _steps.tool_build(pins, output, ["--no-cache"], env)
-    print(f"{key}: layer-builder build (unchanged rebuild) ...", file=sys.stderr, flush=True)
-    again = _steps.tool_build(pins, output, [], env)
-    if cold.cached:
-        raise StepFailed(f"{key}: the --no-cache build says it came from the cache")
-
-    cold_zip = _steps.zip_stats(cold.zip_path)
-    again_zip = _steps.zip_stats(again.zip_path)
-    bytecode = cold.manifest.bytecode
-    smoke = cold.manifest.verification.smoke.status
-    return [
+    rows = [
         _row(
             key,
             "(a) pip install --target + zip -r9",
             pip_seconds + zip_seconds,
             naive_zip,
             f"pip {pip_seconds:.1f} s + zip {zip_seconds:.1f} s; host ({_steps.HOST_TAG}) bytecode",
-        ),
+        )
+    ]
+    for checkout in (None, baseline) if baseline else (None,):
+        rows += tool_rows(pins, work / key / (checkout.label if checkout else "current"), env, checkout)
+    return rows
+
+
+def tool_rows(
+    pins: Pins, work: Path, env: dict[str, str], checkout: _steps.Checkout | None
+) -> list[list[str]]:
+    key, who = pins.target.key, f" [{checkout.label}]" if checkout else ""
+    print(f"{key}: layer-builder{who} build --no-cache (cold) ...", file=sys.stderr, flush=True)
+    output = work / "layers"  # fresh and empty: nothing to answer from
+    cold = _steps.tool_build(pins, output, ["--no-cache"], env, checkout)
+    print(f"{key}: layer-builder{who} build (unchanged rebuild) ...", file=sys.stderr, flush=True)
+    again = _steps.tool_build(pins, output, [], env, checkout)
+    if cold.cached:
+        raise StepFailed(f"{key}: the --no-cache build says it came from the cache")
+    bytecode = cold.manifest["bytecode"]
+    smoke = cold.manifest["verification"]["smoke"]["status"]
+    return [
         _row(
             key,
-            "(b) layer-builder build, cold",
+            f"(b) layer-builder build, cold{who}",
             cold.seconds,
-            cold_zip,
-            f"bytecode {bytecode.mode} ({bytecode.status}), smoke {smoke}",
+            _steps.zip_stats(cold.zip_path),
+            f"bytecode {bytecode['mode']} ({bytecode['status']}), smoke {smoke}",
         ),
         _row(
             key,
-            "(c) layer-builder build, unchanged",
+            f"(c) layer-builder build, unchanged{who}",
             again.seconds,
-            again_zip,
+            _steps.zip_stats(again.zip_path),
             "answered from the cache" if again.cached else "NOT answered from the cache: rebuilt",
         ),
     ]
@@ -92,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--online", action="store_true", help="install from the configured index every time")
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
+    parser.add_argument("--baseline", metavar="REV", help="also build with this git revision, side by side")
     args = parser.parse_args(argv)
 
     share, load_start = _report.CpuShare(), _report.load_average()
@@ -101,7 +114,12 @@ def main(argv: list[str] | None = None) -> int:
         with _steps.scratch("lb-bench-build-") as work:
             network_note = warm_up(all_pins, work, online=args.online)
             env = _steps.offline_env(None if args.online else work / "wheels")
-            rows = [row for pins in all_pins for row in measure_target(pins, work, env)]
+            baseline = _steps.baseline_checkout(args.baseline, work) if args.baseline else None
+            try:
+                rows = [row for pins in all_pins for row in measure_target(pins, work, env, baseline)]
+            finally:
+                if baseline:
+                    _steps.remove_baseline(work)
     except StepFailed as exc:
         print(f"bench/build.py: {exc}", file=sys.stderr)
         return 1
