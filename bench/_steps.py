@@ -195,7 +195,8 @@ def baseline_checkout(revision: str, work: Path) -> Checkout:
     run([sys.executable, "-m", "venv", str(folder / ".venv")], what="baseline venv")
     python = folder / ".venv" / "bin" / "python"
     run([str(python), "-m", "pip", "install", "-q", "-U", "pip"], what="baseline pip")
-    run([str(python), "-m", "pip", "install", "-q", str(folder)], what="baseline install")
+    # Editable, like this checkout's own install: both then compile their modules the same way.
+    run([str(python), "-m", "pip", "install", "-q", "-e", str(folder)], what="baseline install")
     return Checkout(root=folder, python=python, label=f"{revision} ({commit})")
 
 

@@ -178,13 +178,24 @@ class Manifest:
         return _to_json(self)  # type: ignore[no-any-return]
 
     @classmethod
-    def from_json(cls, data: dict[str, Any], *, source: str = "manifest") -> Manifest:
-        """Check the schema version, validate against the shipped JSON Schema, build the type."""
+    def from_json(cls, data: dict[str, Any], *, source: str = "manifest", validate: bool = True) -> Manifest:
+        """Check the schema version, validate against the shipped JSON Schema, build the type.
+
+        validate=False is for the build cache, which reads what this tool wrote a moment ago and
+        must answer in well under a second: importing jsonschema alone costs 70 ms. A document that
+        does not fit the type still fails (and the cache rebuilds).
+        """
         version = data.get("schema") if isinstance(data, dict) else None
         if version != SCHEMA:
             raise _wrong_schema(version, source)
-        _validate(data, source)
-        return _from_json(cls, data)  # type: ignore[no-any-return]
+        if validate:
+            _validate(data, source)
+        try:
+            return _from_json(cls, data)  # type: ignore[no-any-return]
+        except (KeyError, TypeError, AttributeError, StopIteration) as exc:
+            raise ManifestError(
+                f"{source} does not fit the manifest type: {exc!r}", hint="rebuild the layer"
+            ) from exc
 
 
 def _wrong_schema(version: object, source: str) -> ManifestError:
@@ -227,7 +238,7 @@ def write(path: Path, manifest: Manifest) -> None:
     path.write_text(json.dumps(manifest.to_json(), indent=2) + "\n", encoding="utf-8")
 
 
-def load(path: Path) -> Manifest:
+def load(path: Path, *, validate: bool = True) -> Manifest:
     """The manifest at path; a ManifestError says what is wrong and what to do."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -237,13 +248,13 @@ def load(path: Path) -> Manifest:
         ) from exc
     except (OSError, ValueError) as exc:
         raise ManifestError(f"cannot read {path}: {exc}", hint="rebuild the layer") from exc
-    return Manifest.from_json(data, source=str(path))
+    return Manifest.from_json(data, source=str(path), validate=validate)
 
 
 def read(path: Path) -> Manifest | None:
     """The manifest at path, or None when there is none usable (the build cache's question)."""
     try:
-        return load(path)
+        return load(path, validate=False)
     except ManifestError:
         return None
 

@@ -144,3 +144,15 @@ def test_verified_means_no_check_failed():
         }
     )
     assert not failed.verified
+
+
+def test_the_build_cache_reads_without_the_schema_but_still_refuses_what_does_not_fit(tmp_path: Path):
+    path = tmp_path / "manifest.json"
+    manifest.write(path, sample())
+    assert manifest.read(path) == sample()
+    data = sample().to_json()
+    del data["zip"]
+    path.write_text(json.dumps(data))
+    assert manifest.read(path) is None
+    with pytest.raises(ManifestError, match="required property"):
+        manifest.load(path)
