@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich.table import Table
-
 from builder.console import console, err_console
 from builder.publish.local import LocalLayer
 from builder.publish.runner import RegionRun
-
-COLOURS = {"published": "green", "unchanged": "cyan", "planned": "yellow", "failed": "red"}
 
 
 def warnings(warnings: dict[str, list[str]]) -> None:
@@ -33,24 +29,28 @@ def plans(runs: Sequence[RegionRun]) -> None:
 
 
 def results(layers: Sequence[LocalLayer], runs: Sequence[RegionRun], warnings: dict[str, list[str]]) -> None:
-    table = Table(title="layer versions", title_justify="left")
-    for column in ("account", "region", "layer", "status"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("ARN / error", overflow="fold")  # an ARN is copied whole, never cut
+    """One plain row per layer and account region: an ARN is copied whole, so it is never wrapped
+    or cut to the terminal's width the way a rich table cell would be."""
+    rows = [("account", "region", "layer", "status", "ARN / error")]
     for run in runs:
         if run.error is not None:
-            table.add_row(run.account, run.region, "", "[red]failed[/red]", run.error)
+            rows.append((run.account, run.region, "", "failed", run.error))
             continue
         for outcome in run.outcomes:
-            colour = COLOURS[outcome.status]
-            status = f"[{colour}]{outcome.status}[/{colour}]"
+            status = outcome.status
             if outcome.added:
                 status += f" +{len(outcome.added)} permission{'s' if len(outcome.added) > 1 else ''}"
             detail = outcome.error if outcome.status == "failed" else (outcome.arn or "")
             if outcome.status == "planned":
                 detail = ", ".join(step.action for step in outcome.plan.steps)
-            table.add_row(run.account, run.region, outcome.plan.layer.name, status, detail or "")
-    console.print(table)
+            rows.append((run.account, run.region, outcome.plan.layer.name, status, detail or ""))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)) + "  " + row[4]
+        for row in rows
+    ]
+    console.print("[bold]layer versions[/bold]")
+    console.out("\n".join(lines), highlight=False)
     for run in runs:
         for plan in run.plans:
             for grant in plan.extra:
