@@ -37,7 +37,7 @@ def results(layers: Sequence[LocalLayer], runs: Sequence[RegionRun], warnings: d
             rows.append((run.account, run.region, "", "failed", run.error))
             continue
         for outcome in run.outcomes:
-            status = outcome.status
+            status: str = outcome.status
             if outcome.added:
                 status += f" +{len(outcome.added)} permission{'s' if len(outcome.added) > 1 else ''}"
             detail = outcome.error if outcome.status == "failed" else (outcome.arn or "")
