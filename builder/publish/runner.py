@@ -9,6 +9,7 @@ A region that fails is recorded and the others go on.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from builder.publish.plan import LayerPlan, Options, needs_bucket, plan_layer
 # Reports a region's progress: (account region label, phase, fraction done or None).
 Progress = Callable[[str, str, float | None], None]
 DEFAULT_WORKERS = 16
+_CLIENTS = threading.Lock()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,6 +40,9 @@ class Request:
     dry_run: bool = False
     aws_options: aws.AwsOptions = field(default_factory=aws.AwsOptions)
     workers: int = DEFAULT_WORKERS
+    # The credentials chain to start from; None: a new default session. A long-lived caller passes
+    # one session so botocore loads each service's model once, not once per publish.
+    base_session: Any = None
 
 
 @dataclass(kw_only=True)
@@ -49,8 +54,9 @@ class RegionRun:
     plans: list[LayerPlan] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
     error: str | None = None
+    session: aws.Account | None = field(default=None, repr=False)  # None: the account did not open
     lam: Any = field(default=None, repr=False)
-    s3: Any = field(default=None, repr=False)
+    s3: Any = field(default=None, repr=False)  # made only when a zip goes through S3
 
     @property
     def label(self) -> str:
@@ -86,28 +92,21 @@ def publish_all(request: Request, progress: Progress) -> list[RegionRun]:
 
 
 def open_regions(request: Request) -> list[RegionRun]:
-    """One run per account and region, with its clients; an account that cannot be opened gives
+    """One run per account and region; an account that cannot be opened gives
     failed runs, unless none can (then there is nothing to do and its error is raised)."""
     regions = aws.validate_regions(request.regions)
     runs: list[RegionRun] = []
     errors: list[LayerBuilderError] = []
     for role_arn in request.role_arns:
         try:
-            account = aws.open_account(role_arn, regions[0], request.aws_options)
+            account = aws.open_account(role_arn, regions[0], request.aws_options, request.base_session)
         except LayerBuilderError as exc:
             errors.append(exc)
             label = role_arn or "default credentials"
             runs += [RegionRun(account=label, region=region, error=exc.message) for region in regions]
             continue
         for region in regions:
-            runs.append(
-                RegionRun(
-                    account=account.account_id,
-                    region=region,
-                    lam=aws.client(account, "lambda", region, request.aws_options),
-                    s3=aws.client(account, "s3", region, request.aws_options),
-                )
-            )
+            runs.append(RegionRun(account=account.account_id, region=region, session=account))
     if len(errors) == len(request.role_arns):
         raise errors[0]
     return runs
@@ -119,10 +118,12 @@ def _plan(run: RegionRun, request: Request, progress: Progress) -> None:
         return
     progress(run.label, "reading", None)
     try:
+        run.lam = _client(run, "lambda", request)
         states = {layer.name: state.read_layer(run.lam, layer.name) for layer in request.layers}
         bucket = None
         if needs_bucket(request.layers, states, request.options):
             name = naming.bucket_name(request.bucket, account=run.account, region=run.region)
+            run.s3 = _client(run, "s3", request)
             bucket = state.read_bucket(run.s3, name, run.account)
     except (ClientError, BotoCoreError) as exc:
         run.error = f"reading: {aws.describe(exc)}"
@@ -134,6 +135,16 @@ def _plan(run: RegionRun, request: Request, progress: Progress) -> None:
     if request.dry_run:
         run.outcomes = [Outcome(plan=plan, status="planned") for plan in run.plans]
     progress(run.label, _planned(run.plans), None)
+
+
+def _client(run: RegionRun, service: str, request: Request) -> Any:
+    """A client made in the region's own thread, so that making one (CPU) overlaps with the other
+    regions' calls (network); one at a time, because a boto3 session must not make clients in two
+    threads at once (https://boto3.amazonaws.com/v1/documentation/api/latest/guide/session.html)."""
+    if run.session is None:
+        raise ValueError(f"{run.label}: no account to make a client for")
+    with _CLIENTS:
+        return aws.client(run.session, service, run.region, request.aws_options)
 
 
 def _apply(run: RegionRun, progress: Progress) -> None:

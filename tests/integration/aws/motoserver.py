@@ -656,3 +656,24 @@ class Seed:
                         ("layer", layer["LayerName"], str(v["Version"])) for v in vpage["LayerVersions"]
                     }
         return found
+
+
+def serve(latency: float = 0.0) -> None:
+    """Run the server in this process until stdin closes; print its URL first.
+
+    For benchmarks: in its own process the server's CPU time does not compete with the client's
+    threads for one interpreter, as AWS's does not."""
+    import sys
+
+    server = LambdaMotoServer()
+    server.start()
+    server.ext.latency = latency
+    print(server.url, flush=True)
+    sys.stdin.read()
+    server.stop()
+
+
+if __name__ == "__main__":
+    import sys
+
+    serve(float(sys.argv[1]) if len(sys.argv) > 1 else 0.0)
