@@ -110,6 +110,17 @@ def test_changed_layer_publishes_exactly_one_new_version(publish, seed, layers):
     assert published["accounts"][seed.account][REGION]["arn"] == second["arn"] != first["arn"]
 
 
+def test_after_the_newest_version_is_deleted_the_newest_remaining_one_decides(publish, seed, layers):
+    layer_result(publish("--region", REGION, json_out=True))  # v1: content v1
+    layerfiles.write_layer(layers, content="v2")
+    layer_result(publish("--region", REGION, json_out=True))  # v2: content v2
+    seed.lam.delete_layer_version(LayerName=NAME, VersionNumber=2)
+    again = layer_result(publish("--region", REGION, json_out=True))
+    assert again["status"] == "published" and again["version"] == 3  # numbers are never reused
+    layerfiles.write_layer(layers, content="v1")
+    assert layer_result(publish("--region", REGION, json_out=True))["version"] == 4  # v1 is not the newest
+
+
 def test_human_output_lists_the_arn(publish):
     result = publish("--region", REGION)
     assert result.exit_code == 0, result.stderr
