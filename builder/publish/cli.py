@@ -85,15 +85,16 @@ def publish(
         if dry_run:
             render.plans(runs)
         render.results(request.layers, runs, warnings)
-    _fail_on_problems(runs)
+    _fail_on_problems(runs, len(request.layers))
 
 
-def _fail_on_problems(runs: list[runner.RegionRun]) -> None:
+def _fail_on_problems(runs: list[runner.RegionRun], layers: int) -> None:
     problems = runner.failures(runs)
     if problems:
         for line in problems:
             err_console.print(f"[red]failed[/red]: {line}")
+        failed = sum(layers if run.error else sum(o.status == "failed" for o in run.outcomes) for run in runs)
         raise AwsError(
-            f"{len(problems)} of {sum(max(len(r.plans), 1) for r in runs)} layer publications failed",
+            f"{failed} of {layers * len(runs)} layer publications failed",
             hint="fix the cause and run again: what was published is found and not published twice",
         )

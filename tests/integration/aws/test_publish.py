@@ -476,3 +476,29 @@ def test_missing_credentials(cli, server, layers, monkeypatch):
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     result = run_bad(cli, layers, "--region", REGION)
     assert result.exit_code == 9 and "no AWS credentials" in result.stderr
+
+
+def test_every_built_target_is_published_under_its_own_name(cli, server, tmp_path, seed):
+    root = tmp_path / "layers"
+    for arch in ("x86_64", "arm64"):
+        layerfiles.write_layer(root, arch=arch, content=arch)
+    args = (
+        "publish",
+        "demo",
+        "--layers-dir",
+        str(root),
+        "--region",
+        REGION,
+        "--layer-name",
+        "team-{py}-{arch}",
+    )
+    report = cli.json(*args)
+    names = {layer["layer_name"]: layer["version"] for layer in report["regions"][0]["layers"]}
+    assert names == {"team-py312-x86_64": 1, "team-py312-arm64": 1}
+    arm = seed.lam.get_layer_version(LayerName="team-py312-arm64", VersionNumber=1)
+    assert arm["CompatibleArchitectures"] == ["arm64"]
+    for arch in ("x86_64", "arm64"):
+        published = json.loads((root / "demo" / f"python3.12-{arch}" / "published.json").read_text())
+        assert published["accounts"][seed.account][REGION]["layer_name"] == f"team-py312-{arch}"
+    one_name = cli("publish", "demo", "--layers-dir", str(root), "--region", REGION, "--layer-name", "team")
+    assert one_name.exit_code == 2 and "would both be published as 'team'" in one_name.stderr
