@@ -21,8 +21,9 @@ COMMANDS: dict[str, str] = {
     "build": "builder.build.cli",
     "storage": "builder.cleanup.cli",
     "prune": "builder.cleanup.cli",
-    "iam-policy": "builder.cleanup.cli",
+    "iam-policy": "builder.iam_cli",
     "job": "builder.cleanup.cli",
+    "publish": "builder.publish.cli",
 }
 
 

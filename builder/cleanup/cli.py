@@ -1,4 +1,4 @@
-"""The cleanup commands: `storage`, `prune`, `iam-policy prune` and `job package`.
+"""The cleanup commands: `storage`, `prune` and `job package` (`iam-policy prune` is in builder/iam_cli.py).
 
 builder/cli.py loads this module (and boto3 with it) only when one of them runs. Each command parses, calls the runner, renders.
 """
@@ -13,13 +13,12 @@ import click
 import typer
 
 from builder import aws
-from builder.cleanup import iampolicy, job, render, report, runner
+from builder.cleanup import job, render, report, runner
 from builder.cleanup.plan import Item
 from builder.cleanup.policy import DEFAULT_KEEP, Policy, split_list
 from builder.console import console, err_console, handle_errors
 from builder.errors import AwsError, ConfigError
 
-iam_policy_app = typer.Typer(help="Print the IAM policies layer-builder needs.", no_args_is_help=True)
 job_app = typer.Typer(help="The scheduled storage cleanup job.", no_args_is_help=True)
 
 RegionOpt = typer.Option(..., "--region", help="Region to look at (repeatable).")
@@ -38,7 +37,6 @@ TargetOpt = typer.Option(
 
 
 app = typer.Typer()
-app.add_typer(iam_policy_app, name="iam-policy")
 app.add_typer(job_app, name="job")
 
 
@@ -112,21 +110,6 @@ def prune(
     if as_json:
         _print_json(report.report_json(runs, policy, applied=apply and bool(planned)))
     _fail_on_problems(runs)
-
-
-@iam_policy_app.command("prune")
-@handle_errors
-def iam_policy_prune(
-    partition: str = typer.Option("aws", "--partition", help="aws, aws-cn or aws-us-gov."),
-    account: str = typer.Option("*", "--account", help="Limit the ARNs to this account id."),
-    assume: list[str] | None = typer.Option(
-        None, "--assume", metavar="ROLE_ARN", help="Also allow assuming this role (repeatable)."
-    ),
-) -> None:
-    """Print the least-privilege IAM policy that `prune` and the scheduled job need."""
-    roles = tuple(aws.validate_role_arn(arn) for arn in assume or ())
-    policy = iampolicy.prune_policy(partition=partition, account=account, assume=roles)
-    _print_json(policy)
 
 
 @job_app.command("package")

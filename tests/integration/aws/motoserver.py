@@ -10,8 +10,17 @@ returns every item of a listing in one page. This WSGI layer sits in front of mo
   published version or an alias, never $LATEST, of a function that exists;
 - pages ListFunctions, ListLayers, ListLayerVersions (50 items at most per page, as AWS does) and
   ListEventSourceMappings (100), with Marker/NextMarker, so the tool's pagination is exercised;
-- injects faults (throttling, access denied, Lambda@Edge replica refusals) on matching requests,
-  with the status, x-amzn-ErrorType header and body AWS sends.
+- injects faults (throttling, access denied, Lambda@Edge replica refusals, a region that refuses
+  every call) on matching requests, with the status, x-amzn-ErrorType header and body AWS sends;
+- refuses a PublishLayerVersion request over 69,905,067 bytes (a zip over 50 MB sent directly)
+  with AWS's RequestEntityTooLargeException;
+- stores AddLayerVersionPermission statements in AWS's shape (an account as
+  arn:aws:iam::ID:root, an organization as a PrincipalOrgID condition) and refuses a statement id
+  that is already there (ResourceConflictException), where moto keeps the request's raw fields
+  and duplicates;
+- honours S3's ExpectedBucketOwner (403 AccessDenied for a bucket of another account; moto
+  ignores it) and records every S3 request, so tests can check the header is on each call;
+- can add a fixed latency to every request (`latency`, seconds), as AWS's round trips have.
 
 Everything else (including moto's habit of deleting a version an alias points to, which AWS
 refuses) is left as moto does it: the tool must not rely on AWS refusing a delete.
@@ -26,6 +35,7 @@ import json
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +46,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.iam.models import get_account_id_from
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from moto.s3.models import s3_backends
 from werkzeug.serving import make_server
 
 DEFAULT_LIMIT = 80_530_636_800  # AWS's default code storage quota per region (75 GB)
@@ -48,7 +59,11 @@ PAGE_SIZES = {  # path pattern -> (result key, AWS's page size)
 }
 ACCOUNT_SETTINGS = re.compile(r"^/2016-08-19/account-settings/?$")
 PROVISIONED = re.compile(r"^/2019-09-30/functions/(?P<name>[^/]+)/provisioned-concurrency/?$")
-CREDENTIAL = re.compile(r"Credential=(?P<key>[^/]+)/\d+/(?P<region>[^/]+)/")
+CREDENTIAL = re.compile(r"Credential=(?P<key>[^/]+)/\d+/(?P<region>[^/]+)/(?P<service>[^/]+)/")
+PUBLISH_LAYER = re.compile(r"^/2018-10-31/layers/(?P<name>[^/]+)/versions/?$")
+LAYER_POLICY = re.compile(r"^/2018-10-31/layers/(?P<name>[^/]+)/versions/(?P<version>\d+)/policy/?$")
+# PublishLayerVersion's request limit: a 50 MB zip in base64 (Klayers issue 116 quotes the message).
+PUBLISH_REQUEST_LIMIT = 69_905_067
 
 
 @dataclass
@@ -59,10 +74,21 @@ class Request:
     account: str
     region: str
     body: bytes = b""
+    size: int = 0  # the request body's length in bytes
 
     def param(self, name: str) -> str | None:
         values = self.query.get(name)
         return values[0] if values else None
+
+
+@dataclass
+class S3Request:
+    method: str
+    path: str
+    query: str
+    bucket: str | None
+    account: str
+    expected_owner: str | None
 
 
 @dataclass
@@ -102,6 +128,8 @@ class LambdaExtensions:
     # listing should; without it moto would rebuild the whole listing for every page.
     snapshots: dict[tuple[Any, ...], tuple[str, list[Any], bytes]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    latency: float = 0.0  # seconds added to every request
+    s3_requests: list[S3Request] = field(default_factory=list)
 
     def reset(self) -> None:
         with self.lock:
@@ -111,8 +139,14 @@ class LambdaExtensions:
             self.provisioned.clear()
             self.hooks.clear()
             self.snapshots.clear()
+            self.s3_requests.clear()
+            self.latency = 0.0
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if self.latency:
+            time.sleep(self.latency)
+        if "/s3/aws4_request" in environ.get("HTTP_AUTHORIZATION", ""):
+            return self._s3(environ, start_response)
         request = _request(environ)
         if request is None:
             return self.app(environ, start_response)
@@ -124,6 +158,20 @@ class LambdaExtensions:
             fault = next((f for f in self.faults if f.fires(request)), None)
         if fault is not None:
             return _error(start_response, fault.status, fault.code, fault.message)
+        too_large = request.size > PUBLISH_REQUEST_LIMIT
+        if request.method == "POST" and PUBLISH_LAYER.match(request.path) and too_large:
+            return _error(
+                start_response,
+                413,
+                "RequestEntityTooLargeException",
+                f"Request must be smaller than {PUBLISH_REQUEST_LIMIT} bytes for the "
+                "PublishLayerVersion operation",
+            )
+        found_policy = LAYER_POLICY.match(request.path)
+        if found_policy and request.method == "POST":
+            refused = self._layer_permission(request, found_policy, environ)
+            if refused is not None:
+                return _error(start_response, *refused)
         if ACCOUNT_SETTINGS.match(request.path) and request.method == "GET" and self.settings_enabled:
             return _json(start_response, 200, self._account_settings(request))
         found = PROVISIONED.match(request.path)
@@ -156,6 +204,68 @@ class LambdaExtensions:
                 "FunctionCount": len(backend.list_functions()),
             },
         }
+
+    # ---- layer permissions in AWS's shape ------------------------------------------------------
+
+    def _layer_permission(
+        self, request: Request, found: re.Match[str], environ: dict[str, Any]
+    ) -> tuple[int, str, str] | None:
+        """Validate like AWS and rewrite the body so moto stores the statement as AWS shows it."""
+        body = json.loads(request.body or b"{}")
+        principal, org = str(body.get("Principal", "")), body.pop("OrganizationId", None)
+        if principal != "*" and not re.fullmatch(r"\d{12}", principal):
+            return 400, "InvalidParameterValueException", f"Principal {principal!r} is not valid"
+        if org is not None and principal != "*":
+            return 400, "InvalidParameterValueException", "OrganizationId needs Principal '*'"
+        backend = lambda_backends[request.account][request.region]
+        try:
+            version = backend.get_layer_version(unquote(found["name"]), found["version"])
+        except Exception:
+            return 404, "ResourceNotFoundException", "Layer version not found"
+        if any(st.get("Sid") == body.get("StatementId") for st in version.policy.statements):
+            return (
+                409,
+                "ResourceConflictException",
+                f"The statement id ({body.get('StatementId')}) provided already exists. Please provide a "
+                "new statement id, or remove the existing statement.",
+            )
+        if principal != "*":
+            body["Principal"] = f"arn:aws:iam::{principal}:root"  # moto turns this into {"AWS": ...}
+        if org is not None:
+            body["PrincipalOrgID"] = org  # moto turns this into the aws:PrincipalOrgID condition
+        request.body = json.dumps(body).encode()
+        environ["wsgi.input"] = io.BytesIO(request.body)
+        environ["CONTENT_LENGTH"] = str(len(request.body))
+        return None
+
+    # ---- S3: ExpectedBucketOwner ------------------------------------------------------------
+
+    def _s3(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        credential = CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+        account = (get_account_id_from(credential["key"]) if credential else None) or DEFAULT_ACCOUNT_ID
+        bucket = _bucket_name(environ)
+        expected = environ.get("HTTP_X_AMZ_EXPECTED_BUCKET_OWNER")
+        record = S3Request(
+            method=environ["REQUEST_METHOD"],
+            path=environ.get("PATH_INFO", ""),
+            query=environ.get("QUERY_STRING", ""),
+            bucket=bucket,
+            account=account,
+            expected_owner=expected,
+        )
+        with self.lock:
+            self.s3_requests.append(record)
+        owner = s3_backends.bucket_accounts.get(bucket or "")
+        if expected is not None and owner is not None and owner[1] != expected:
+            body = (
+                b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>AccessDenied</Code>"
+                b"<Message>Access Denied</Message></Error>"
+            )
+            start_response(
+                "403 Forbidden", [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))]
+            )
+            return [body]
+        return self.app(environ, start_response)
 
     # ---- provisioned concurrency ----------------------------------------------------------
 
@@ -267,9 +377,19 @@ def _request(environ: dict[str, Any]) -> Request | None:
     if request.method in ("PUT", "POST"):
         # Read the body once and hand moto a fresh stream with the same bytes.
         length = int(environ.get("CONTENT_LENGTH") or 0)
+        request.size = length
         request.body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(request.body)
     return request
+
+
+def _bucket_name(environ: dict[str, Any]) -> str | None:
+    """The bucket of an S3 request, virtual-hosted (bucket.host) or path style (/bucket/key)."""
+    host = environ.get("HTTP_HOST", "").split(":")[0]
+    if host.count(".") and not re.fullmatch(r"[\d.]+", host) and not host.startswith("localhost"):
+        return host.split(".")[0]
+    first = environ.get("PATH_INFO", "").lstrip("/").split("/")[0]
+    return unquote(first) or None
 
 
 def _call(app: Callable[..., Iterable[bytes]], environ: dict[str, Any]) -> tuple[str, list[Any], bytes]:
@@ -364,6 +484,16 @@ class LambdaMotoServer(ThreadedMotoServer):
         with self.ext.lock:
             self.ext.faults.append(fault)
         return fault
+
+    def fail_region(self, region: str) -> Fault:
+        """Every Lambda call in `region` refused, as AWS answers in an opt-in region the account
+        has not enabled."""
+        return self.fail(
+            lambda r: r.region == region,
+            status=403,
+            code="UnrecognizedClientException",
+            message="The security token included in the request is invalid.",
+        )
 
     def set_limit(self, account: str, region: str, limit: int) -> None:
         self.ext.limits[(account, region)] = limit
@@ -526,3 +656,24 @@ class Seed:
                         ("layer", layer["LayerName"], str(v["Version"])) for v in vpage["LayerVersions"]
                     }
         return found
+
+
+def serve(latency: float = 0.0) -> None:
+    """Run the server in this process until stdin closes; print its URL first.
+
+    For benchmarks: in its own process the server's CPU time does not compete with the client's
+    threads for one interpreter, as AWS's does not."""
+    import sys
+
+    server = LambdaMotoServer()
+    server.start()
+    server.ext.latency = latency
+    print(server.url, flush=True)
+    sys.stdin.read()
+    server.stop()
+
+
+if __name__ == "__main__":
+    import sys
+
+    serve(float(sys.argv[1]) if len(sys.argv) > 1 else 0.0)

@@ -1,0 +1,1 @@
+"""Publishing built layers: account state -> plan -> apply -> render, over accounts and regions."""

@@ -1,0 +1,63 @@
+"""Tables for people: the plan (steps and reasons) and the ARNs (rich, CLI only)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from builder.console import console, err_console
+from builder.publish.local import LocalLayer
+from builder.publish.runner import RegionRun
+
+
+def warnings(warnings: dict[str, list[str]]) -> None:
+    for target, lines in warnings.items():
+        for line in lines:
+            err_console.print(f"[yellow]warning[/yellow]: {target}: {line}")
+
+
+def plans(runs: Sequence[RegionRun]) -> None:
+    """Every step with its reason, per account region (what --dry-run shows)."""
+    for run in runs:
+        console.rule(run.label)
+        if run.error is not None:
+            console.print(f"[red]not planned[/red]: {run.error}")
+            continue
+        for plan in run.plans:
+            console.print(f"[bold]{plan.layer.name}[/bold] ({plan.layer.target})")
+            for step in plan.steps:
+                console.print(f"  {step.action:<16} {step.reason}")
+
+
+def results(layers: Sequence[LocalLayer], runs: Sequence[RegionRun], warnings: dict[str, list[str]]) -> None:
+    """One plain row per layer and account region: an ARN is copied whole, so it is never wrapped
+    or cut to the terminal's width the way a rich table cell would be."""
+    rows = [("account", "region", "layer", "status", "ARN / error")]
+    for run in runs:
+        if run.error is not None:
+            rows.append((run.account, run.region, "", "failed", run.error))
+            continue
+        for outcome in run.outcomes:
+            status: str = outcome.status
+            if outcome.added:
+                status += f" +{len(outcome.added)} permission{'s' if len(outcome.added) > 1 else ''}"
+            detail = outcome.error if outcome.status == "failed" else (outcome.arn or "")
+            if outcome.status == "planned":
+                detail = ", ".join(step.action for step in outcome.plan.steps)
+            rows.append((run.account, run.region, outcome.plan.layer.name, status, detail or ""))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)) + "  " + row[4]
+        for row in rows
+    ]
+    console.print("[bold]layer versions[/bold]")
+    console.out("\n".join(lines), highlight=False)
+    for run in runs:
+        for plan in run.plans:
+            for grant in plan.extra:
+                console.print(
+                    f"[yellow]note[/yellow]: {run.label} {plan.layer.name}:{plan.existing.version if plan.existing else '?'}"
+                    f" also lets {grant.describe()} use it; not asked for, left as it is"
+                )
+    for target, lines in warnings.items():
+        for line in lines:
+            console.print(f"[yellow]warning[/yellow]: {target}: {line}")
