@@ -23,6 +23,9 @@ COMMANDS: dict[str, str] = {
     "prune": "builder.cleanup.cli",
     "iam-policy": "builder.cleanup.cli",
     "job": "builder.cleanup.cli",
+    "inspect": "builder.inspect.cli",
+    "check": "builder.inspect.cli",
+    "diff": "builder.inspect.cli",
 }
 
 
