@@ -30,6 +30,15 @@ def mb(value: int) -> str:
     return f"{value / 1e6:,.1f}"
 
 
+def size(value: int) -> str:
+    """Bytes for a sentence: '730 B', '12.4 kB', '43.2 MB'."""
+    if abs(value) < 1000:
+        return f"{value} B"
+    if abs(value) < 1e6:
+        return f"{value / 1e3:.1f} kB"
+    return f"{value / 1e6:,.1f} MB"
+
+
 def ms(us: int) -> str:
     return f"{us / 1000:,.1f}"
 
@@ -235,7 +244,7 @@ def _duplicates(plan: StackPlan) -> None:
     for column in ("package", "copies", "imported from", "why"):
         table.add_column(column)
     for d in plan.duplicates:
-        copies = "\n".join(f"{c.part}: {c.version or '?'} ({mb(c.bytes)} MB)" for c in d.copies)
+        copies = "\n".join(f"{c.part}: {c.version or '?'} ({size(c.bytes)})" for c in d.copies)
         why = d.why + (
             f"; {d.leftover_files} files of the older copy stay beside it" if d.leftover_files else ""
         )
@@ -243,7 +252,8 @@ def _duplicates(plan: StackPlan) -> None:
     console.print(table)
     if plan.overwritten_files:
         console.print(
-            f"{plan.overwritten_files:,} files ({mb(plan.overwritten_bytes)} MB) in /opt are overwritten by a later layer"
+            f"{plan.overwritten_files:,} {_files(plan.overwritten_files)} ({size(plan.overwritten_bytes)}) in /opt "
+            "are overwritten by a later layer"
         )
 
 
@@ -289,6 +299,10 @@ def diff(result: Diff, *, as_json: bool) -> None:
             _signed_ms(c.import_us_delta) if c.import_us_delta is not None else "",
         )
     console.print(table)
+
+
+def _files(count: int) -> str:
+    return "file" if count == 1 else "files"
 
 
 def _signed(value: int) -> str:
