@@ -51,13 +51,15 @@ def write_zip(path: Path, *parts: Mapping[str, bytes | int], stored: Iterable[st
 
 def zeros_zip(path: Path, name: str, size: int) -> Path:
     """A zip with one file of `size` zero bytes, written in chunks: unzips big, stays small."""
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        with archive.open(name, "w", force_zip64=True) as member:
-            chunk = bytes(1 << 20)
-            left = size
-            while left:
-                member.write(chunk[: min(left, len(chunk))])
-                left -= min(left, len(chunk))
+    chunk = bytes(1 << 20)
+    with (
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive,
+        archive.open(name, "w", force_zip64=True) as member,
+    ):
+        left = size
+        while left:
+            member.write(chunk[: min(left, len(chunk))])
+            left -= min(left, len(chunk))
     return path
 
 

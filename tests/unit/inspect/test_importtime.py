@@ -40,7 +40,7 @@ def test_a_line_adopts_the_deeper_lines_printed_before_it():
     lines, _ = importtime.parse(OUTPUT)
     parents = {
         line.module: parent.module if parent else None
-        for line, parent in zip(lines, importtime.parents(lines))
+        for line, parent in zip(lines, importtime.parents(lines), strict=True)
     }
     assert parents["json.decoder"] == "json"
     assert parents["json"] == "numpy"

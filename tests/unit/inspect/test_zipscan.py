@@ -101,5 +101,5 @@ def test_function_code_is_grouped_from_the_zip_root(zips: ModuleType, tmp_path: 
 def test_not_a_zip_is_a_clear_error(tmp_path: Path):
     bad = tmp_path / "layer.zip"
     bad.write_text("not a zip")
-    with pytest.raises(ConfigError, match="cannot read .*layer.zip as a zip"):
+    with pytest.raises(ConfigError, match=r"cannot read .*layer\.zip as a zip"):
         zipscan.scan(bad)
