@@ -47,7 +47,7 @@ def test_added_removed_changed_and_resized_packages_with_their_bytes(
     assert (changes["tzdata"]["kind"], changes["tzdata"]["bytes_delta"]) == ("size", 200)
     assert result["bytes_delta"] == sizes(new, "") - sizes(old, "")
     assert result["import_us_delta"] is None
-    assert [c["package"] for c in result["changes"]][0] == "numpy"  # the biggest change first
+    assert result["changes"][0]["package"] == "numpy"  # the biggest change first
 
 
 def test_identical_builds_have_no_changes(cli: Any, zips: ModuleType, tmp_path: Path):
