@@ -31,13 +31,14 @@ def part(source: Source, position: int) -> stack.Part:
 
 
 def function_part(path: Path) -> stack.Part:
+    listing = zipscan.scan(path, "function")  # first: it says clearly when path is no zip
     elf = elfscan.scan_elf(path)
     machines = {f.arch for f in elf}
     return stack.Part(
         label=str(path),
         kind="function",
         position=0,
-        listing=zipscan.scan(path, "function"),
+        listing=listing,
         runtimes=(),
         archs=tuple(machines) if len(machines) == 1 else (),
         arch_from="ELF files" if len(machines) == 1 else "",

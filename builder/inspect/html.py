@@ -30,6 +30,7 @@ section { background: #fff; border: 1px solid #e1e4ea; border-radius: 8px; paddi
 #crumbs button:disabled { cursor: default; font-weight: 600; background: #fff; color: #1d2330; }
 #treemap { width: 100%; height: 520px; background: #fff; }
 #treemap text { font-size: 12px; fill: #0d1320; pointer-events: none; }
+#treemap text.sub { font-size: 11px; fill: #1d2330; paint-order: stroke; stroke: rgba(255,255,255,0.85); stroke-width: 3px; }
 #treemap g.zoom { cursor: zoom-in; } #treemap g:hover > rect:first-of-type { fill-opacity: 0.85; }
 table { border-collapse: collapse; width: 100%; } th, td { padding: 3px 8px; border-bottom: 1px solid #eef0f3; text-align: left; }
 th { font-weight: 600; color: #4a5263; } td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
@@ -194,7 +195,8 @@ def _import_time(report: Inspection) -> str:
         "<section><h2>Import time</h2>"
         f'<p class="facts">The smoke imports take <b>{render.ms(times.total_us)} ms</b> '
         f"(Python start-up {render.ms(times.startup_us)} ms more), {escape(times.reason)}, with "
-        f"{escape(times.interpreter or '')}. Lambda bills this INIT time on every cold start.</p>"
+        f'<span title="{escape(times.interpreter or "")}">{escape(times.python)}</span> on this machine. '
+        "Lambda bills this INIT time on every cold start.</p>"
         "<table><thead><tr><th>top-level module</th><th>from</th><th>self ms</th><th></th>"
         f"<th>cumulative ms</th></tr></thead><tbody>{modules}</tbody></table>"
         "<h2>By smoke import, in order</h2><table><thead><tr><th>import</th><th>ms added</th><th></th></tr></thead>"

@@ -77,7 +77,8 @@ class ImportStep:
 class ImportTimes:
     status: Status
     reason: str
-    interpreter: str | None = None
+    interpreter: str | None = None  # its path
+    python: str = ""  # "Python 3.12 (x86_64)"
     runs: int = 0
     startup_us: int = 0  # the interpreter's own start-up imports, before the first smoke import
     total_us: int = 0  # every smoke import together
@@ -180,6 +181,7 @@ def measure(
     scratch: Path,
     layer_modules: frozenset[str],
     base_env: Mapping[str, str],
+    python_label: str = "",
     runs: int = 3,
 ) -> ImportTimes:
     """Extract the layer under scratch and time `imports` `runs` times; the run with the median total counts."""
@@ -222,6 +224,7 @@ def measure(
         status="measured",
         reason=f"median of {len(results)} runs" if len(results) > 1 else "one run",
         interpreter=str(python),
+        python=python_label,
         runs=len(results),
         startup_us=startup,
         total_us=sum(step.us for step in steps),

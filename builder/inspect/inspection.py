@@ -77,6 +77,7 @@ def import_times(
         scratch=scratch,
         layer_modules=module_names(listing),
         base_env=options.env or {},
+        python_label=f"Python {search.found.version} ({search.found.machine})",
         runs=options.runs,
     )
 

@@ -66,7 +66,9 @@ def resolve(target: str, where: Where) -> Source:
         return _zip(path)
     if path.is_dir() and (path / manifest_file.LAYER_ZIP).is_file():
         return _built(path, label=str(path))
-    if path.exists() or "/" in target or target.endswith(".zip"):
+    if not path.exists() and ("/" in target or target.endswith(".zip")):
+        raise ConfigError(f"{target}: no such file", hint="check the path")
+    if path.exists():
         raise ConfigError(
             f"{target} is not a layer zip, a manifest.json or a folder with layer.zip",
             hint="pass a zip, a built layer folder (layers/RECIPE/RUNTIME-ARCH), a recipe name or a layer ARN",

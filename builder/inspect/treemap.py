@@ -56,11 +56,13 @@ SCRIPT = r"""
     return text.length <= fits ? text : text.slice(0, Math.max(fits - 1, 0)) + "…";
   }
   // Up to three levels below a box, drawn inside it, so the structure shows before a click.
-  function nest(parent, nodes, x, y, w, h, hue, depth) {
+  // The first level below gets labels, drawn last so the deeper boxes do not cover them.
+  function nest(parent, nodes, x, y, w, h, hue, depth, labels) {
     squarify(nodes, x, y, w, h).forEach(function (c) {
       el("rect", { x: c.x, y: c.y, width: c.w, height: c.h, fill: "hsl(" + hue + ",50%," + (62 + 8 * depth) + "%)",
                    stroke: "hsl(" + hue + ",45%,45%)", "stroke-width": 0.6 }, parent);
-      if (c.n[2] && depth < 3 && c.w > 12 && c.h > 12) nest(parent, c.n[2], c.x + 2, c.y + 2, c.w - 4, c.h - 4, hue, depth + 1);
+      if (depth === 1 && c.w > 60 && c.h > 18) labels.push(c);
+      if (c.n[2] && depth < 3 && c.w > 12 && c.h > 12) nest(parent, c.n[2], c.x + 2, c.y + 2, c.w - 4, c.h - 4, hue, depth + 1, labels);
     });
   }
   function draw() {
@@ -74,7 +76,11 @@ SCRIPT = r"""
       el("title", {}, g).textContent = r.n[0] + ": " + r.n[1].toLocaleString("en") + " bytes";
       el("rect", { x: r.x, y: r.y, width: r.w, height: r.h, fill: "hsl(" + hue + ",55%,58%)",
                    stroke: "#fff", "stroke-width": 1.5 }, g);
-      if (r.n[2] && r.w > 24 && r.h > 30) nest(g, r.n[2], r.x + 3, r.y + 18, r.w - 6, r.h - 21, hue, 1);
+      var labels = [];
+      if (r.n[2] && r.w > 24 && r.h > 30) nest(g, r.n[2], r.x + 3, r.y + 18, r.w - 6, r.h - 21, hue, 1, labels);
+      labels.forEach(function (c) {
+        el("text", { x: c.x + 4, y: c.y + 13, "class": "sub" }, g).textContent = label(c.n[0] + "  " + mb(c.n[1]), c.w - 8);
+      });
       if (r.w > 40 && r.h > 15) {
         el("text", { x: r.x + 4, y: r.y + 13, "class": "name" }, g).textContent = label(r.n[0] + "  " + mb(r.n[1]), r.w - 8);
       }

@@ -172,3 +172,13 @@ def test_more_than_five_layers_cannot_work(cli: Any, zips: ModuleType, tmp_path:
     layers = [zips.write_zip(tmp_path / f"l{i}.zip", {f"python/m{i}.py": 10}) for i in range(6)]
     plan = cli.json("check", *layers, expect=1)
     assert plan["problems"] == ["6 layers; a Lambda function takes at most 5"]
+
+
+def test_a_missing_function_zip_or_layer_is_a_clear_error(cli: Any, zips: ModuleType, tmp_path: Path):
+    layer = zips.write_zip(tmp_path / "layer.zip", {"python/m.py": 10})
+    result = cli("check", "--function-zip", tmp_path / "nope.zip", layer)
+    assert result.exit_code == 2
+    assert "cannot read" in result.stderr and "nope.zip as a zip" in result.stderr
+    result = cli("check", layer, tmp_path / "missing.zip")
+    assert result.exit_code == 2
+    assert f"{tmp_path / 'missing.zip'}: no such file" in result.stderr
