@@ -51,7 +51,7 @@ def import_times(
 ) -> ImportTimes:
     """Time the smoke imports with an interpreter of the layer's Python and machine, or say why not."""
     if not options.measure:
-        return importtime.not_measured("not measured (--no-import-time)")
+        return importtime.not_measured("--no-import-time was given")
     imports = options.imports or (source.manifest.verification.smoke.imports if source.manifest else ())
     if not imports:
         why = "the recipe has no smoke imports" if source.manifest else (source.note or "no manifest")

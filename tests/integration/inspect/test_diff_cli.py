@@ -48,6 +48,9 @@ def test_added_removed_changed_and_resized_packages_with_their_bytes(
     assert result["bytes_delta"] == sizes(new, "") - sizes(old, "")
     assert result["import_us_delta"] is None
     assert result["changes"][0]["package"] == "numpy"  # the biggest change first
+    text = cli("diff", old, new, "--no-import-time").stdout
+    assert "import time: not compared" in text
+    assert "numpy" in text and "1.26.4" in text and "2.0.0" in text and "removed" in text
 
 
 def test_identical_builds_have_no_changes(cli: Any, zips: ModuleType, tmp_path: Path):

@@ -166,3 +166,15 @@ def test_a_path_that_is_not_a_layer_is_a_clear_error(cli: Any, tmp_path: Path):
     result = cli("inspect", tmp_path, "--no-import-time")
     assert result.exit_code == 2
     assert "is not a layer zip, a manifest.json or a folder with layer.zip" in result.stderr
+
+
+def test_the_html_report_of_a_bare_zip_says_what_it_cannot_know(cli: Any, zips: ModuleType, tmp_path: Path):
+    layer = zips.write_zip(tmp_path / "layer.zip", *demo_parts(zips))
+    page = tmp_path / "report.html"
+    result = cli("inspect", layer, "--html", page, "--no-import-time")
+    assert result.exit_code == 0, result.stderr
+    text = page.read_text(encoding="utf-8")
+    assert "No manifest: no record of what the build removed." in text
+    assert "Not measured: --no-import-time was given" in text
+    assert "<td>demo</td><td>1.0</td>" in text
+    assert f"wrote {page}" in result.stderr
