@@ -10,7 +10,7 @@ from typing import Any
 import typer
 
 from builder.console import err_console, handle_errors
-from builder.errors import LayerBuilderError
+from builder.errors import ConfigError, LayerBuilderError
 from builder.inspect import check, diff, html, inspection, render, sources
 
 app = typer.Typer()
@@ -63,6 +63,16 @@ def _times(
     )
 
 
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write {path}: {exc.strerror}", hint="pick a file in a folder that exists"
+        ) from exc
+    err_console.print(f"wrote {path}")
+
+
 @app.command("inspect")
 @handle_errors
 def inspect_command(
@@ -87,8 +97,7 @@ def inspect_command(
         times = _times(no_import_time, python, runtime, arch, imports, runs)
         report = inspection.inspect(source, times, Path(scratch))
     if html_file is not None:
-        html_file.write_text(html.page(report), encoding="utf-8")
-        err_console.print(f"wrote {html_file}")
+        _write(html_file, html.page(report))
     render.inspection(report, as_json=as_json)
 
 

@@ -178,3 +178,10 @@ def test_the_html_report_of_a_bare_zip_says_what_it_cannot_know(cli: Any, zips: 
     assert "Not measured: --no-import-time was given" in text
     assert "<td>demo</td><td>1.0</td>" in text
     assert f"wrote {page}" in result.stderr
+
+
+def test_an_html_file_that_cannot_be_written_is_a_clear_error(cli: Any, zips: ModuleType, tmp_path: Path):
+    layer = zips.write_zip(tmp_path / "layer.zip", *demo_parts(zips))
+    result = cli("inspect", layer, "--html", tmp_path / "no" / "such" / "report.html", "--no-import-time")
+    assert result.exit_code == 2
+    assert "cannot write" in result.stderr and "report.html" in result.stderr
