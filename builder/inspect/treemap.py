@@ -71,7 +71,7 @@ SCRIPT = r"""
     var svg = el("svg", { width: W, height: H, viewBox: "0 0 " + W + " " + H, role: "img" }, box);
     var kids = node[2] || [[node[0], node[1], 0]];
     squarify(kids, 0, 0, W, H).forEach(function (r, i) {
-      var hue = path.length === 1 ? (i * 137.508 + 200) % 360 : hues[hues.length - 1];
+      var hue = path.length === 1 ? hueOf(i) : hues[hues.length - 1];
       var g = el("g", { "class": r.n[2] ? "zoom" : "leaf" }, svg);
       el("title", {}, g).textContent = r.n[0] + ": " + r.n[1].toLocaleString("en") + " bytes";
       el("rect", { x: r.x, y: r.y, width: r.w, height: r.h, fill: "hsl(" + hue + ",55%,58%)",
@@ -84,7 +84,7 @@ SCRIPT = r"""
       if (r.w > 40 && r.h > 15) {
         el("text", { x: r.x + 4, y: r.y + 13, "class": "name" }, g).textContent = label(r.n[0] + "  " + mb(r.n[1]), r.w - 8);
       }
-      if (r.n[2]) g.addEventListener("click", function () { path.push(r.n); hues.push(hue); draw(); });
+      if (r.n[2]) g.addEventListener("click", function () { go(path.concat([r.n])); });
     });
     crumbs.textContent = "";
     path.forEach(function (n, i) {
@@ -92,14 +92,32 @@ SCRIPT = r"""
       button.type = "button";
       button.textContent = n[0] + " (" + mb(n[1]) + ")";
       button.disabled = i === path.length - 1;
-      button.addEventListener("click", function () { path.length = i + 1; hues.length = i + 1; draw(); });
+      button.addEventListener("click", function () { go(path.slice(0, i + 1)); });
       crumbs.appendChild(button);
     });
     var at = svg.getBoundingClientRect();  // where it is drawn, for anyone checking the rendering
     box.setAttribute("data-box", [at.left + window.scrollX, at.top + window.scrollY, at.width, at.height]
       .map(Math.round).join(","));
   }
+  // The zoomed path lives in the address (#scipy/scipy.libs%2F), so it can be linked and Back works.
+  function go(nodes) {
+    location.hash = nodes.slice(1).map(function (n) { return encodeURIComponent(n[0]); }).join("/");
+  }
+  function fromHash() {
+    path = [root]; hues = [0];
+    var parts = location.hash.slice(1).split("/").filter(Boolean);
+    for (var p = 0; p < parts.length; p++) {
+      var kids = path[path.length - 1][2] || [], name = decodeURIComponent(parts[p]);
+      var i = kids.findIndex(function (n) { return n[0] === name; });
+      if (i < 0 || !kids[i][2]) break;  // a stale link: stay at the deepest box that exists
+      hues.push(path.length === 1 ? hueOf(i) : hues[hues.length - 1]);
+      path.push(kids[i]);
+    }
+    draw();
+  }
+  function hueOf(index) { return (index * 137.508 + 200) % 360; }
   window.addEventListener("resize", draw);
-  draw();
+  window.addEventListener("hashchange", fromHash);
+  fromHash();
 })();
 """

@@ -41,9 +41,9 @@ def chromium() -> str:
     return found
 
 
-def run_chromium(page: Path, profile: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+def run_chromium(url: str, profile: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     profile.mkdir()
-    argv = [chromium(), *FLAGS, f"--user-data-dir={profile}", *extra, page.as_uri()]
+    argv = [chromium(), *FLAGS, f"--user-data-dir={profile}", *extra, url]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=180, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     return done
@@ -89,10 +89,19 @@ def report(tmp_path_factory: pytest.TempPathFactory, zips: ModuleType) -> dict[s
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.stderr
-    dom = run_chromium(page, root / "profile-dom", "--dump-dom").stdout
+    dom = run_chromium(page.as_uri(), root / "profile-dom", "--dump-dom").stdout
+    # zoomed into the largest package, then into its folder, through the address as a click sets it
+    zoomed = run_chromium(
+        page.as_uri() + "#bigpackage/bigpackage%2F", root / "profile-zoom", "--dump-dom"
+    ).stdout
     shot = root / "shot.png"
-    run_chromium(page, root / "profile-shot", f"--screenshot={shot}")
-    return {"source": page.read_text(encoding="utf-8"), "dom": dom, "png": shot.read_bytes()}
+    run_chromium(page.as_uri(), root / "profile-shot", f"--screenshot={shot}")
+    return {
+        "source": page.read_text(encoding="utf-8"),
+        "dom": dom,
+        "zoomed": zoomed,
+        "png": shot.read_bytes(),
+    }
 
 
 def test_the_page_forbids_every_request_and_names_none(report: dict[str, Any]):
@@ -140,3 +149,18 @@ def test_the_tables_the_terminal_shows_are_on_the_page(report: dict[str, Any]):
         assert f"<h2>{heading}</h2>" in dom
     assert "<td>bigpackage</td><td>3.0</td>" in dom
     assert "<td>smallpackage</td><td>1.0</td>" in dom
+
+
+def labels(dom: str) -> list[str]:
+    return [html.unescape(t) for t in re.findall(r'<text [^>]*class="(?:name|sub)"[^>]*>([^<]*)</text>', dom)]
+
+
+def test_zooming_in_shows_the_package_folders_and_the_way_back(report: dict[str, Any]):
+    crumbs = re.search(r'<nav id="crumbs">(.*?)</nav>', report["zoomed"], re.S)
+    assert crumbs is not None
+    buttons = [html.unescape(b) for b in re.findall(r"<button[^>]*>([^<]*)</button>", crumbs.group(1))]
+    assert [b.rsplit(" (", 1)[0] for b in buttons][1:] == ["bigpackage", "bigpackage/"]
+    assert buttons[0].endswith(f"{RUNTIME}-x86_64 (2.0 MB)")  # the whole layer, one click away
+    shown = [label.split("  ")[0] for label in labels(report["zoomed"])]
+    assert {f"part{i}/" for i in range(6)} <= set(shown)  # the folders inside bigpackage/
+    assert "smallpackage" not in shown
