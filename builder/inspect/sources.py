@@ -64,7 +64,9 @@ def resolve(target: str, where: Where) -> Source:
         return _built(path.parent, label=str(path.parent))
     if path.is_file():
         return _zip(path)
-    if path.is_dir() and any((path / name).is_file() for name in (manifest_file.LAYER_ZIP, manifest_file.MANIFEST)):
+    if path.is_dir() and any(
+        (path / name).is_file() for name in (manifest_file.LAYER_ZIP, manifest_file.MANIFEST)
+    ):
         return _built(path, label=str(path))
     if not path.exists() and ("/" in target or target.endswith(".zip")):
         raise ConfigError(f"{target}: no such file", hint="check the path")
