@@ -49,6 +49,8 @@ def function_part(path: Path) -> stack.Part:
 def check(
     sources: Sequence[Source], function_zip: Path | None, *, runtime: str | None, arch: str | None
 ) -> stack.StackPlan:
+    runtime = runtimes.get_runtime(runtime).name if runtime else None  # a typo is an error, not "no match"
+    arch = runtimes.get_architecture(arch).name if arch else None
     parts = [function_part(function_zip)] if function_zip else []
     parts += [part(source, position) for position, source in enumerate(sources, start=1)]
     limits = runtimes.limits()

@@ -182,3 +182,12 @@ def test_a_missing_function_zip_or_layer_is_a_clear_error(cli: Any, zips: Module
     result = cli("check", layer, tmp_path / "missing.zip")
     assert result.exit_code == 2
     assert f"{tmp_path / 'missing.zip'}: no such file" in result.stderr
+
+
+def test_an_unknown_runtime_is_refused_with_a_suggestion(cli: Any, zips: ModuleType, tmp_path: Path):
+    layer = zips.write_zip(tmp_path / "layer.zip", {"python/m.py": 10})
+    result = cli("check", layer, "--runtime", "python3.21")
+    assert result.exit_code == 2
+    assert "unknown runtime 'python3.21'" in result.stderr
+    plan = cli.json("check", layer, "--runtime", "python3.12", "--arch", "aarch64")
+    assert plan["runtimes"] == ["python3.12"] and plan["archs"] == ["arm64"]
