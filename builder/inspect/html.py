@@ -199,6 +199,8 @@ def _import_time(report: Inspection) -> str:
         "Lambda bills this INIT time on every cold start.</p>"
         "<table><thead><tr><th>top-level module</th><th>from</th><th>self ms</th><th></th>"
         f"<th>cumulative ms</th></tr></thead><tbody>{modules}</tbody></table>"
-        "<h2>By smoke import, in order</h2><table><thead><tr><th>import</th><th>ms added</th><th></th></tr></thead>"
+        "<h2>By smoke import, in order</h2>"
+        '<p class="facts">What each import adds; 0 when an earlier one had already loaded it.</p>'
+        "<table><thead><tr><th>import</th><th>ms added</th><th></th></tr></thead>"
         f"<tbody>{steps}</tbody></table></section>"
     )

@@ -153,7 +153,7 @@ def _import_times(times: ImportTimes) -> None:
             "standard library",
         )
     console.print(table)
-    steps = Table(title="by smoke import, in order (ms added)", title_justify="left")
+    steps = Table(title="by smoke import, in order (ms added; 0: already loaded)", title_justify="left")
     for column in ("import", "ms", ""):
         steps.add_column(column, justify="right" if column == "ms" else "left")
     top = max((s.us for s in times.steps), default=0)
