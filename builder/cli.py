@@ -19,11 +19,14 @@ COMMANDS: dict[str, str] = {
     "recipes": "builder.build.cli",
     "lock": "builder.build.cli",
     "build": "builder.build.cli",
+    "inspect": "builder.inspect.cli",
+    "check": "builder.inspect.cli",
+    "diff": "builder.inspect.cli",
+    "publish": "builder.publish.cli",
     "storage": "builder.cleanup.cli",
     "prune": "builder.cleanup.cli",
-    "iam-policy": "builder.iam_cli",
     "job": "builder.cleanup.cli",
-    "publish": "builder.publish.cli",
+    "iam-policy": "builder.iam_cli",
 }
 
 

@@ -288,6 +288,14 @@ def _glibc_problems(rel: str, info: ElfInfo, target: _Target) -> list[ElfProblem
     return [ElfProblem(rel, "glibc-too-new", detail)]
 
 
+def glibc_required(info: ElfInfo) -> tuple[int, int] | None:
+    """The newest glibc release the file needs (its GLIBC_x.y versions, and 2.36 for DT_RELR), or None."""
+    needed = [found for _, version in info.versions if (found := _glibc_needed(version)) is not None]
+    if info.relr:
+        needed.append(RELR_GLIBC)
+    return max(needed, default=None)
+
+
 def _glibc_needed(version: str) -> tuple[int, int] | None:
     """The glibc release that defines `version`, e.g. (2, 28) for GLIBC_2.28.1.
 

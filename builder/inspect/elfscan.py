@@ -1,0 +1,54 @@
+"""The ELF files in a zip: which machine each is built for and the newest glibc it needs.
+
+The zip is not extracted; each ELF member is copied to one scratch file at a time and read with the
+build's own ELF reader, so inspecting and building agree on what a file needs.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from elftools.common.exceptions import ELFError
+
+from builder.build import elfcheck
+
+# pyelftools' machine names -> Lambda's architecture names
+ARCH_OF_MACHINE = {"EM_X86_64": "x86_64", "EM_AARCH64": "arm64"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ElfFile:
+    path: str  # as in the zip
+    arch: str  # "x86_64", "arm64", or pyelftools' name for anything else
+    glibc: tuple[int, int] | None  # the newest glibc it needs
+
+
+def scan_elf(path: Path) -> tuple[ElfFile, ...]:
+    found: list[ElfFile] = []
+    with zipfile.ZipFile(path) as archive, tempfile.TemporaryDirectory(prefix="lb-elf-") as scratch:
+        copy = Path(scratch) / "member"
+        for info in archive.infolist():
+            if info.is_dir() or not _may_be_elf(info.filename):
+                continue
+            with archive.open(info) as member:
+                if member.read(4) != elfcheck.ELF_MAGIC:
+                    continue
+            with archive.open(info) as member, copy.open("wb") as out:
+                shutil.copyfileobj(member, out, 1 << 20)
+            try:
+                elf = elfcheck.read_elf_info(copy)
+            except (ELFError, OSError, ValueError, KeyError):
+                continue  # a garbled file is the build's ELF check's business, not a stack question
+            arch = ARCH_OF_MACHINE.get(elf.e_machine, elf.e_machine)
+            found.append(ElfFile(path=info.filename, arch=arch, glibc=elfcheck.glibc_required(elf)))
+    return tuple(found)
+
+
+def _may_be_elf(name: str) -> bool:
+    # Only names a shared library or executable can have: a layer has thousands of .py/.pyc files.
+    base = name.rsplit("/", 1)[-1]
+    return base.endswith(".so") or ".so." in base or "." not in base
