@@ -114,7 +114,9 @@ def test_template_grants_exactly_the_printed_policy():
     for statement in statements:
         resource = statement["Resource"]
         statement["Resource"] = resource["Fn::Sub"] if isinstance(resource, dict) else resource
-    printed = iampolicy.prune_policy(partition="${AWS::Partition}", account="${AWS::AccountId}")["Statement"]
+    printed = iampolicy.policy_document(partition="${AWS::Partition}", account="${AWS::AccountId}")[
+        "Statement"
+    ]
     assert statements == printed
 
 
