@@ -11,7 +11,10 @@ returns every item of a listing in one page. This WSGI layer sits in front of mo
 - pages ListFunctions, ListLayers, ListLayerVersions (50 items at most per page, as AWS does) and
   ListEventSourceMappings (100), with Marker/NextMarker, so the tool's pagination is exercised;
 - injects faults (throttling, access denied, Lambda@Edge replica refusals) on matching requests,
-  with the status, x-amzn-ErrorType header and body AWS sends.
+  with the status, x-amzn-ErrorType header and body AWS sends; throttling that never lets up
+  outlasts any client's retries;
+- holds matching requests for a set time before answering them (a delete that takes a while),
+  so a test can act while calls are in flight.
 
 Everything else (including moto's habit of deleting a version an alias points to, which AWS
 refuses) is left as moto does it: the tool must not rely on AWS refusing a delete.
@@ -26,6 +29,7 @@ import json
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -91,6 +95,16 @@ class Fault:
 
 
 @dataclass
+class Delay:
+    """Hold matching requests for `seconds` before moto handles them; `arrived` is set by the first."""
+
+    match: Callable[[Request], bool]
+    seconds: float
+    seen: int = 0
+    arrived: threading.Event = field(default_factory=threading.Event)
+
+
+@dataclass
 class LambdaExtensions:
     app: Callable[..., Iterable[bytes]]
     limits: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -98,6 +112,7 @@ class LambdaExtensions:
     faults: list[Fault] = field(default_factory=list)
     provisioned: dict[tuple[str, str, str, str], dict[str, Any]] = field(default_factory=dict)
     hooks: list[Callable[[Request], None]] = field(default_factory=list)  # run before each request
+    delays: list[Delay] = field(default_factory=list)
     # Pages after the first come from a snapshot taken by the first page, as a consistent
     # listing should; without it moto would rebuild the whole listing for every page.
     snapshots: dict[tuple[Any, ...], tuple[str, list[Any], bytes]] = field(default_factory=dict)
@@ -110,6 +125,7 @@ class LambdaExtensions:
             self.faults.clear()
             self.provisioned.clear()
             self.hooks.clear()
+            self.delays.clear()
             self.snapshots.clear()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -118,6 +134,12 @@ class LambdaExtensions:
             return self.app(environ, start_response)
         for hook in list(self.hooks):
             hook(request)
+        for delay in list(self.delays):
+            if delay.match(request):
+                with self.lock:
+                    delay.seen += 1
+                delay.arrived.set()
+                time.sleep(delay.seconds)
         if request.method != "GET":
             self.snapshots.clear()
         with self.lock:
@@ -364,6 +386,13 @@ class LambdaMotoServer(ThreadedMotoServer):
         with self.ext.lock:
             self.ext.faults.append(fault)
         return fault
+
+    def delay(self, match: Callable[[Request], bool], seconds: float) -> Delay:
+        """Make matching calls take `seconds` (the server is threaded: other calls go on)."""
+        delay = Delay(match=match, seconds=seconds)
+        with self.ext.lock:
+            self.ext.delays.append(delay)
+        return delay
 
     def set_limit(self, account: str, region: str, limit: int) -> None:
         self.ext.limits[(account, region)] = limit

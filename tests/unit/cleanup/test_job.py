@@ -63,6 +63,8 @@ def test_every_setting_is_read_from_the_environment():
         ({"PRUNE_KEEP": "0"}, "--keep 0"),
         ({"PRUNE_KEEP": "three"}, "PRUNE_KEEP must be a whole number"),
         ({"AWS_REGION": ""}, "PRUNE_REGIONS is empty"),
+        ({"PRUNE_FUNCTIONS": "api-*,"}, "PRUNE_FUNCTIONS got an empty pattern"),
+        ({"PRUNE_LAYERS": " , "}, "PRUNE_LAYERS got an empty pattern"),
     ],
 )
 def test_bad_settings_stop_the_job_before_any_call(env, message):
