@@ -20,7 +20,7 @@ from typing import Any
 from builder import aws
 from builder.cleanup import inventory, plan, quota
 from builder.cleanup.apply import FAILED, NOT_STARTED, SKIPPED, Outcome, apply_plan
-from builder.cleanup.brake import DEFAULT_THROTTLE_LIMIT, Brake
+from builder.cleanup.brake import DEFAULT_THROTTLE_LIMIT, INTERRUPTED, Brake
 from builder.cleanup.model import LayerVersion, Listing
 from builder.cleanup.plan import FunctionPlan, Item, Kept, Problem, RegionPlan
 from builder.cleanup.policy import Policy
@@ -196,7 +196,7 @@ def failures(runs: Sequence[RegionRun]) -> list[str]:
                 lines.append(
                     f"{where}: {outcome.item.kind} {outcome.item.label}: {outcome.status}: {outcome.detail}"
                 )
-        if halted and undone:
+        if halted and undone and halted != INTERRUPTED:  # after Ctrl-C the outcomes say it
             lines.append(
                 f"{where}: {halted}: {undone} reads or deletes were not started (what they cover was kept)"
             )

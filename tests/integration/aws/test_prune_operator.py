@@ -82,6 +82,21 @@ def test_ctrl_c_cancels_pending_deletes_lets_those_in_flight_finish_and_a_rerun_
     assert ("function", "fn0", "2") in seed.versions()
 
 
+def test_ctrl_c_while_reading_deletes_nothing_and_says_so(cli_process, seed, server):
+    for i in range(6):
+        seed.function(f"fn{i}", 3)
+    before = seed.versions()
+    slow = server.delay(lambda r: r.path.endswith("/aliases"), seconds=2)
+    run = cli_process(*PRUNE, "--apply", "--yes")
+    assert slow.arrived.wait(timeout=120)
+    run.interrupt()
+    code, out, err = run.finish()
+    assert code == 130, out + err
+    assert "interrupted while reading the account: nothing was deleted" in err
+    assert slow.seen <= DEFAULT_WORKERS  # the functions not read yet were never asked for
+    assert seed.versions() == before
+
+
 def test_changes_made_while_the_prompt_waits_are_seen_before_deleting(cli_process, seed):
     seed.function("api", 4)
     seed.function("worker", 3)
