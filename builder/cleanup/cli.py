@@ -236,8 +236,7 @@ def _fail_on_problems(runs: list[runner.RegionRun], *, interrupted: bool = False
         raise AwsError(
             f"{len(problems)} problem{'' if len(problems) == 1 else 's'}: what could not be read or "
             "deleted was kept",
-            hint="; ".join(runner.hints(runs))
-            or "fix the access or wait out the throttling, then run again; completed deletes are not repeated",
+            hint="; ".join(runner.hints(runs)) or runner.GENERAL_HINT,
         )
 
 

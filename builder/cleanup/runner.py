@@ -175,46 +175,57 @@ def _not_started(items: Sequence[Item], reason: str) -> tuple[Outcome, ...]:
 
 def failures(runs: Sequence[RegionRun]) -> list[str]:
     """Everything that went wrong, one line each: regions not planned, reads that failed (their
-    versions were kept) and deletes that failed or were not started. What a brake left undone is
-    summed up in one line per region. Empty when the run was complete."""
+    versions were kept) and deletes that failed or were not started. What the throttling breaker
+    left undone is summed up in one line per region. Empty when the run was complete."""
     lines: list[str] = []
     for run in runs:
         where = f"{run.account} {run.region}"
-        halted = run.halted
-        undone = 0
         if run.error:
             lines.append(f"{where}: {run.error}")
-        for p in _problems(run):
-            if halted and halted in p.error:
-                undone += 1
-            else:
-                lines.append(f"{where}: {p.kind} {p.name}: {p.error} (kept)")
-        for outcome in run.outcomes or ():
-            if halted and outcome.status == NOT_STARTED:
-                undone += 1
-            elif outcome.status in (FAILED, SKIPPED, NOT_STARTED):
-                lines.append(
-                    f"{where}: {outcome.item.kind} {outcome.item.label}: {outcome.status}: {outcome.detail}"
-                )
-        if halted and undone and halted != INTERRUPTED:  # after Ctrl-C the outcomes say it
+        found, undone = _region_failures(run)
+        lines += [f"{where}: {line}" for line in found]
+        if undone and run.halted != INTERRUPTED:  # after Ctrl-C the outcomes say it
             lines.append(
-                f"{where}: {halted}: {undone} reads or deletes were not started (what they cover was kept)"
+                f"{where}: {run.halted}: {undone} reads or deletes were not started (what they cover was kept)"
             )
     return lines
 
 
 def hints(runs: Sequence[RegionRun]) -> list[str]:
-    """What to do about the failures: the hints their errors carried, and the brake's."""
+    """What to do about the failures: the hint each region's error carried, the breaker's, and a
+    general one for reads and deletes that failed."""
     found: list[str] = []
     for run in runs:
-        if run.hint and run.hint not in found:
-            found.append(run.hint)
-    if any(run.brake is not None and run.brake.tripped for run in runs):
-        found.append(
-            "Lambda kept throttling: run again later (the next run plans afresh and continues), "
-            "or lower the other load on the account's Lambda API"
-        )
+        failed, undone = _region_failures(run)
+        wanted = [run.hint if run.error else None, GENERAL_HINT if failed else None]
+        wanted.append(BREAKER_HINT if undone and run.brake is not None and run.brake.tripped else None)
+        found += [hint for hint in wanted if hint and hint not in found]
     return found
+
+
+GENERAL_HINT = "fix the access or wait out the throttling, then run again; completed deletes are not repeated"
+BREAKER_HINT = (
+    "Lambda kept throttling: run again later (the next run plans afresh and continues), or lower the "
+    "other load on the account's Lambda API"
+)
+
+
+def _region_failures(run: RegionRun) -> tuple[list[str], int]:
+    """A region's failed reads and deletes, and how many calls its brake kept from starting."""
+    halted = run.halted
+    lines: list[str] = []
+    undone = 0
+    for p in _problems(run):
+        if halted and halted in p.error:
+            undone += 1
+        else:
+            lines.append(f"{p.kind} {p.name}: {p.error} (kept)")
+    for outcome in run.outcomes or ():
+        if halted and outcome.status == NOT_STARTED:
+            undone += 1
+        elif outcome.status in (FAILED, SKIPPED, NOT_STARTED):
+            lines.append(f"{outcome.item.kind} {outcome.item.label}: {outcome.status}: {outcome.detail}")
+    return lines, undone
 
 
 def _problems(run: RegionRun) -> list[Problem]:
