@@ -41,8 +41,9 @@ class Brake:
 
     def attach(self, client: Any) -> Any:
         # client.meta.events is this client's own copy of the emitter: other clients are untouched.
-        client.meta.events.register("before-call", self._before_call)
-        client.meta.events.register("after-call", self._after_call)
+        # First among the handlers of every operation, so nothing answers a call the brake refuses.
+        client.meta.events.register_first("before-call.*.*", self._before_call)
+        client.meta.events.register("after-call.*.*", self._after_call)
         return client
 
     @property
