@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -110,9 +110,18 @@ class Planned:
     functions: FunctionPlan
 
 
-def plan_region(lam: Any, account: str, region: str, request: Request, now: dt.datetime, log: Log) -> Planned:
+def plan_region(
+    lam: Any,
+    account: str,
+    region: str,
+    request: Request,
+    now: dt.datetime,
+    log: Log,
+    known_sizes: Mapping[str, int] | None = None,
+) -> Planned:
     """Read what the plan needs, in three rounds, and plan. Raises AwsError if nothing can be
-    planned (the functions could not be listed)."""
+    planned (the functions could not be listed). `known_sizes` (layer version ARN -> bytes) are not
+    read again: a layer version's content never changes."""
     policy, workers = request.policy, request.workers
     listing = inventory.read_listing(lam, account, region, workers)
     names = plan.functions_to_read(listing, policy, now)
@@ -120,13 +129,14 @@ def plan_region(lam: Any, account: str, region: str, request: Request, now: dt.d
     refs, ref_errors = inventory.read_refs(lam, listing, names, workers)
     functions = plan.plan_functions(listing, refs, ref_errors, policy, now)
     candidates = plan.layers_to_read(listing, functions, policy, now)
-    seen = listing.layer_sizes_seen()
+    seen = {**(known_sizes or {}), **listing.layer_sizes_seen()}
     # Every size is needed when usage must be summed from the listings or for the storage report.
     sized = _all_layer_versions(listing) if request.storage or listing.settings is None else candidates
     details = inventory.read_layer_details(
         lam, [lv for lv in sized if lv.arn not in seen], candidates, workers
     )
-    sizes = {**seen, **details.sizes}
+    details = replace(details, sizes={**seen, **details.sizes})
+    sizes = dict(details.sizes)
     usage = quota.usage(listing, sizes)
     region_plan = plan.plan_region(listing, functions, details, policy, now, usage)
     holders = quota.holders(listing, sizes, request.top) if request.storage else None
@@ -146,7 +156,9 @@ def _apply_region(run: RegionRun, request: Request, now: dt.datetime, log: Log) 
         return replace(run, outcomes=_not_started(run.plan.delete, run.halted))
     log(f"{where}: reading again before deleting")
     try:
-        fresh = plan_region(run.client, run.account, run.region, _narrowed(request, run.plan), now, log)
+        fresh = plan_region(
+            run.client, run.account, run.region, _narrowed(request, run.plan), now, log, _sizes(run.plan)
+        )
     except LayerBuilderError as exc:
         if run.halted:
             return replace(run, outcomes=_not_started(run.plan.delete, run.halted))
@@ -167,6 +179,12 @@ def _narrowed(request: Request, planned: RegionPlan) -> Request:
     functions = tuple(sorted({item.name for item in planned.delete if item.kind == "function"}))
     layers = tuple(sorted({item.name for item in planned.delete if item.kind == "layer"}))
     return replace(request, policy=replace(request.policy, functions=functions, layers=layers), storage=False)
+
+
+def _sizes(planned: RegionPlan) -> dict[str, int]:
+    """The layer version sizes a plan already read."""
+    items = [*planned.delete, *(kept.item for kept in planned.keep)]
+    return {item.arn: item.size for item in items if item.kind == "layer" and item.size is not None}
 
 
 def _not_started(items: Sequence[Item], reason: str) -> tuple[Outcome, ...]:
