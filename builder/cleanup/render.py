@@ -26,10 +26,7 @@ def plans(runs: Sequence[RegionRun], policy: Policy) -> None:
         _unmatched(run.plan)
         _deletes(run.plan)
         _kept(run.plan.keep)
-        for problem in run.plan.problems:
-            console.print(
-                f"[yellow]could not read[/yellow] {problem.kind} {problem.name}: {problem.error} (kept)"
-            )
+        _problems(run)
         after = 100 * run.plan.usage_after / run.plan.usage.limit if run.plan.usage.limit else 0
         console.print(
             f"[bold]plan[/bold]: delete {_count(len(run.plan.delete), 'version')}, "
@@ -110,6 +107,21 @@ def _usage_line(plan: RegionPlan) -> None:
     )
     if not usage.measured:
         console.print(f"  {usage.note}")
+
+
+def _problems(run: RegionRun) -> None:
+    """One line per read that failed; those the brake never started are counted, not listed."""
+    halted = run.halted
+    undone = 0
+    for problem in run.plan.problems if run.plan else ():
+        if halted and halted in problem.error:
+            undone += 1
+            continue
+        console.print(
+            f"[yellow]could not read[/yellow] {problem.kind} {problem.name}: {problem.error} (kept)"
+        )
+    if undone:
+        console.print(f"[yellow]not read[/yellow] ({undone}): {halted} (what they cover is kept)")
 
 
 def _unmatched(plan: RegionPlan) -> None:

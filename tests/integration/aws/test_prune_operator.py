@@ -238,6 +238,10 @@ def test_reads_throttled_for_good_stop_the_region_and_the_next_run_continues(cli
     assert "stopped after 3 calls in a row were still throttled after their retries" in result.stderr
     assert re.search(r"\d+ reads or deletes were not started \(what they cover was kept\)", result.stderr)
     assert "Lambda kept throttling: run again later" in result.stderr
+    # What was never read is counted in one line, not listed once per function.
+    assert re.search(r"not read \(\d+\): stopped after 3 calls in a row", result.stdout)
+    assert "could not read function" in result.stdout
+    assert not re.search(r"could not read function fn\d+: Halted", result.stdout)
 
     server.ext.faults.clear()
     again = cli.json(*PRUNE, "--apply", "--yes")
