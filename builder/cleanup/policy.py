@@ -46,7 +46,8 @@ class Policy:
             raise ConfigError(f"--keep must be 0 or more, got {self.keep}")
         if self.older_than_days is not None and not 0 <= self.older_than_days <= MAX_OLDER_THAN_DAYS:
             raise ConfigError(
-                f"--older-than must be between 0 and {MAX_OLDER_THAN_DAYS} days, got {self.older_than_days}"
+                f"--older-than must be between 0 and {MAX_OLDER_THAN_DAYS} days, got {self.older_than_days}",
+                hint="give the age in days, e.g. --older-than 30",
             )
         if self.keep == 0 and not self.older_than_days:
             # With nothing kept by count and no real age limit (none, or 0 days), a prune would
