@@ -55,7 +55,7 @@ def test_ctrl_c_cancels_pending_deletes_lets_those_in_flight_finish_and_a_rerun_
             sent.append(f"{r.path.split('/')[-1]}:{r.param('Qualifier')}") if r.method == "DELETE" else None
         )
     )
-    slow = server.delay(lambda r: r.method == "DELETE", seconds=3)
+    slow = server.delay(lambda r: r.method == "DELETE", seconds=5)
 
     run = cli_process(*PRUNE, "--apply", "--yes")
     assert slow.arrived.wait(timeout=120), "no delete was ever sent"
@@ -86,7 +86,7 @@ def test_ctrl_c_while_reading_deletes_nothing_and_says_so(cli_process, seed, ser
     for i in range(6):
         seed.function(f"fn{i}", 3)
     before = seed.versions()
-    slow = server.delay(lambda r: r.path.endswith("/aliases"), seconds=2)
+    slow = server.delay(lambda r: r.path.endswith("/aliases"), seconds=5)
     run = cli_process(*PRUNE, "--apply", "--yes")
     assert slow.arrived.wait(timeout=120)
     run.interrupt()
