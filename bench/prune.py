@@ -1,5 +1,8 @@
 """Benchmark: plan and apply a prune of 300 functions x 20 versions and 40 layers x 30 versions.
 
+The apply goes through the same path as `prune --apply --yes`: the region is read again just before
+deleting (the re-check), then the versions still deletable are deleted.
+
 Runs against the moto server of the integration tests (tests/integration/aws/motoserver.py: moto
 plus AWS's page sizes, GetAccountSettings and provisioned concurrency), counts every API call with
 botocore event hooks, and prints the calls per kind next to the fewest calls the work needs on
@@ -121,7 +124,7 @@ def run(args: argparse.Namespace) -> str:
     )
     from builder import aws
     from builder.cleanup import plan, runner
-    from builder.cleanup.apply import apply_plan
+    from builder.cleanup.brake import Brake
     from builder.cleanup.policy import Policy
 
     seed = motoserver.Seed(server.url, REGION)
@@ -136,7 +139,8 @@ def run(args: argparse.Namespace) -> str:
 
     options = aws.AwsOptions()
     account = aws.open_account(None, REGION, options)
-    lam = aws.client(account, "lambda", REGION, options)
+    brake = Brake()
+    lam = brake.attach(aws.client(account, "lambda", REGION, options))
     counter = CallCounter()
     counter.attach(lam)
     policy = Policy()
@@ -148,11 +152,20 @@ def run(args: argparse.Namespace) -> str:
     plan_seconds = time.perf_counter() - started
     plan_calls, plan_requests = Counter(counter.calls), counter.requests
 
+    marks: list[tuple[float, Counter[str], int]] = []
+
+    def log(message: str) -> None:  # the runner says when the re-check is over and deletes start
+        if ": deleting " in message:
+            marks.append((time.perf_counter(), Counter(counter.calls), counter.requests))
+
+    region_run = runner.RegionRun(
+        account=account.account_id, region=REGION, plan=planned.plan, client=lam, brake=brake
+    )
     started = time.perf_counter()
-    outcomes = apply_plan(lam, planned.plan)
-    apply_seconds = time.perf_counter() - started
-    apply_calls = counter.calls - plan_calls
+    [applied] = runner.apply_all([region_run], request, now, log)
+    finished = time.perf_counter()
     server.stop()
+    deleting_at, calls_at, requests_at = marks[0]
 
     # The reads the plan needed, recomputed from the listing without any call.
     listing = planned.listing
@@ -162,13 +175,12 @@ def run(args: argparse.Namespace) -> str:
     return table(
         args,
         created=created,
-        plan_seconds=plan_seconds,
-        apply_seconds=apply_seconds,
-        calls=plan_calls + apply_calls,
-        requests=counter.requests,
-        plan_requests=plan_requests,
+        seconds=[plan_seconds, deleting_at - started, finished - deleting_at],
+        calls=[plan_calls, calls_at - plan_calls, counter.calls - calls_at],
+        requests=[plan_requests, requests_at - plan_requests, counter.requests - requests_at],
         minimum=minimum,
-        outcomes=Counter(o.status for o in outcomes),
+        outcomes=Counter(o.status for o in applied.outcomes or ()),
+        dropped=len(applied.dropped),
         deletes=Counter(item.kind for item in planned.plan.delete),
         freed=planned.plan.freed,
         facts=facts,
@@ -178,33 +190,42 @@ def run(args: argparse.Namespace) -> str:
 
 def table(args: argparse.Namespace, **r: Any) -> str:
     versions = args.functions * (args.versions + 1)
-    deletes, minimum, calls = r["deletes"], r["minimum"], r["calls"]
-    reads = [name for name in minimum if not name.startswith("Delete")]
+    deletes, minimum = r["deletes"], r["minimum"]
+    plan_calls, check_calls, delete_calls = r["calls"]
+    labels = [
+        f"plan: {grouped(versions)} function versions, {grouped(args.layers * args.layer_versions)} layer versions",
+        "re-check before deleting: the same functions and layers read again",
+        f"delete {grouped(deletes['function'])} function + {grouped(deletes['layer'])} layer versions"
+        f" ({r['freed'] / 1e6:.1f} MB)",
+    ]
     steps = format_table(
         ["step", "seconds", "API calls", "HTTP requests (with retries)"],
         [
-            [
-                f"plan: {grouped(versions)} function versions, {grouped(args.layers * args.layer_versions)} layer versions",
-                f"{r['plan_seconds']:.1f}",
-                grouped(sum(calls[name] for name in reads)),
-                grouped(r["plan_requests"]),
-            ],
-            [
-                f"apply: delete {grouped(deletes['function'])} function + {grouped(deletes['layer'])} layer versions"
-                f" ({r['freed'] / 1e6:.1f} MB)",
-                f"{r['apply_seconds']:.1f}",
-                grouped(sum(calls[name] for name in minimum if name.startswith("Delete"))),
-                grouped(r["requests"] - r["plan_requests"]),
-            ],
+            [label, f"{seconds:.1f}", grouped(sum(calls.values())), grouped(requests)]
+            for label, seconds, calls, requests in zip(
+                labels, r["seconds"], r["calls"], r["requests"], strict=True
+            )
         ],
         [False, True, True, True],
     )
-    rows = [[name, grouped(calls[name]), grouped(fewest)] for name, fewest in minimum.items()]
-    rows += [
-        [f"{name} (not expected)", grouped(calls[name]), "0"] for name in sorted(set(calls) - set(minimum))
+    names = [*minimum, *sorted(set(plan_calls + check_calls + delete_calls) - set(minimum))]
+    rows = [
+        [
+            name if name in minimum else f"{name} (not expected)",
+            grouped(plan_calls[name]),
+            grouped(check_calls[name]),
+            grouped(delete_calls[name]),
+            grouped(minimum.get(name, 0)),
+        ]
+        for name in names
     ]
-    per_call = format_table(["call", "made", "fewest needed on AWS"], rows, [False, True, True])
+    per_call = format_table(
+        ["call", "plan", "re-check", "delete", "fewest needed on AWS (plan + delete)"],
+        rows,
+        [False, True, True, True, True],
+    )
     outcome = ", ".join(f"{n} {status}" for status, n in sorted(r["outcomes"].items()))
+    at_rate = [sum(calls.values()) / 15 / 60 for calls in r["calls"]]
     return "\n".join(
         [
             "## Prune (bench/prune.py)",
@@ -215,20 +236,22 @@ def table(args: argparse.Namespace, **r: Any) -> str:
             f" {args.layer_versions} versions, created through the API in {r['created']:.0f} s with"
             f" {args.workers} threads on the moto server of the integration tests (moto plus AWS's page"
             " sizes, GetAccountSettings and provisioned concurrency configs). Policy: the default (keep 3).",
+            "- The apply is what `prune --apply --yes` runs: the planned functions and layers are read again"
+            " just before deleting, and only what is still deletable and unchanged is deleted.",
             "- Times are this tool plus moto on this machine. On AWS the control plane's shared rate (about 15"
-            " requests per second) sets the pace, so the call counts are what carries over: at 15 per second this"
-            f" plan takes about {sum(calls[name] for name in reads) / 15 / 60:.1f} minutes and the apply about"
-            f" {sum(calls[name] for name in minimum if name.startswith('Delete')) / 15 / 60:.1f} minutes.",
+            " requests per second) sets the pace, so the call counts are what carries over: at 15 per second the"
+            f" plan takes about {at_rate[0]:.1f} minutes, the re-check {at_rate[1]:.1f} and the deletes"
+            f" {at_rate[2]:.1f}.",
             "",
             steps,
             "",
-            "Calls per kind, next to the fewest the work needs with AWS's page sizes (50 functions or layer"
-            " versions per ListFunctions/ListLayerVersions page; references only for functions with something"
-            " to delete; sizes only for layer versions no function configuration reports):",
+            "Calls per kind, next to the fewest the plan and the deletes need with AWS's page sizes (50 functions"
+            " or layer versions per ListFunctions/ListLayerVersions page; references only for functions with"
+            " something to delete; sizes only for layer versions no function configuration reports):",
             "",
             per_call,
             "",
-            f"Apply outcomes: {outcome}.",
+            f"Apply outcomes: {outcome}; {r['dropped']} planned versions left alone by the re-check.",
         ]
     )
 

@@ -81,3 +81,9 @@ class ManifestError(LayerBuilderError):
     """A layer's manifest.json is missing, unreadable, of another schema version, or does not match the zip."""
 
     exit_code = 10
+
+
+class Interrupted(LayerBuilderError):
+    """The user pressed Ctrl-C; the message says what was done and what was not."""
+
+    exit_code = 130  # 128 + SIGINT, what shells report for a command stopped by Ctrl-C

@@ -13,7 +13,9 @@ app = typer.Typer()
 iam_policy_app = typer.Typer(help="Print the IAM policies layer-builder needs.", no_args_is_help=True)
 app.add_typer(iam_policy_app, name="iam-policy")
 
-PartitionOpt = typer.Option("aws", "--partition", help="aws, aws-cn or aws-us-gov.")
+PartitionOpt = typer.Option(
+    "aws", "--partition", help="The AWS partition: aws, aws-cn, aws-us-gov, aws-iso, ..."
+)
 AccountOpt = typer.Option("*", "--account", help="Limit the ARNs to this account id.")
 AssumeOpt = typer.Option(
     None, "--assume", metavar="ROLE_ARN", help="Also allow assuming this role (repeatable)."

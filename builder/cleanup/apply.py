@@ -4,7 +4,9 @@ Function versions go first, then layer versions, and a layer version that functi
 this plan still used is deleted only once all of them are gone. A version that is already gone
 counts as deleted, so an interrupted run can simply be repeated. A Lambda@Edge version that
 CloudFront still replicates cannot be deleted until CloudFront removes the replicas (hours after
-the association goes); that is reported as "not deletable yet", not as a failure.
+the association goes); that is reported as "not deletable yet", not as a failure. A delete the
+client's brake refuses (Ctrl-C, or throttling that outlasted the retries) is "not started": the
+version is still there and a later run deletes it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from builder.aws import describe, error_code, error_message
+from builder.cleanup.brake import Halted
 from builder.cleanup.inventory import DEFAULT_WORKERS
 from builder.cleanup.plan import Item, RegionPlan
 
@@ -25,6 +28,7 @@ ALREADY_GONE = "already-gone"
 NOT_DELETABLE = "not-deletable"
 FAILED = "failed"
 SKIPPED = "skipped"
+NOT_STARTED = "not-started"
 DONE = frozenset({DELETED, ALREADY_GONE})
 
 # Lambda's answer when a version still has Lambda@Edge replicas (InvalidParameterValueException):
@@ -79,10 +83,12 @@ def apply_plan(
     functions = [item for item in plan.delete if item.kind == "function"]
     layers = [item for item in plan.delete if item.kind == "layer"]
     outcomes = run(lambda item: _delete_function_version(lam, item), functions)
-    gone = {outcome.item.arn for outcome in outcomes if outcome.status in DONE}
+    status = {outcome.item.arn: outcome.status for outcome in outcomes}
 
     def layer_step(item: Item) -> Outcome:
-        waiting = [arn for arn in plan.layer_users.get(item.arn, ()) if arn not in gone]
+        waiting = [arn for arn in plan.layer_users.get(item.arn, ()) if status.get(arn) not in DONE]
+        if any(status.get(arn) == NOT_STARTED for arn in waiting):
+            return Outcome(item=item, status=NOT_STARTED, detail="its users' deletes were not started")
         if waiting:
             names = ", ".join(arn.split(":function:")[-1] for arn in waiting[:3])
             return Outcome(
@@ -103,6 +109,8 @@ def _delete_function_version(lam: Any, item: Item) -> Outcome:
         lam.delete_function(FunctionName=item.name, Qualifier=item.version)
     except ClientError as exc:
         return _failed(item, exc)
+    except Halted as exc:
+        return Outcome(item=item, status=NOT_STARTED, detail=str(exc))
     except BotoCoreError as exc:
         return Outcome(item=item, status=FAILED, detail=describe(exc))
     return Outcome(item=item, status=DELETED)
@@ -113,6 +121,8 @@ def _delete_layer_version(lam: Any, item: Item) -> Outcome:
         lam.delete_layer_version(LayerName=item.name, VersionNumber=int(item.version))
     except ClientError as exc:
         return _failed(item, exc)
+    except Halted as exc:
+        return Outcome(item=item, status=NOT_STARTED, detail=str(exc))
     except BotoCoreError as exc:
         return Outcome(item=item, status=FAILED, detail=describe(exc))
     return Outcome(item=item, status=DELETED)

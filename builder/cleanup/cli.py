@@ -7,17 +7,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
-import click
 import typer
 
 from builder import aws
 from builder.cleanup import job, render, report, runner
+from builder.cleanup.apply import DONE
 from builder.cleanup.plan import Item
-from builder.cleanup.policy import DEFAULT_KEEP, Policy, split_list
+from builder.cleanup.policy import DEFAULT_KEEP, Policy, patterns, split_list
 from builder.console import console, err_console, handle_errors
-from builder.errors import AwsError, ConfigError
+from builder.errors import AwsError, ConfigError, Interrupted
 
 job_app = typer.Typer(help="The scheduled storage cleanup job.", no_args_is_help=True)
 
@@ -57,7 +62,7 @@ def storage(
     """Code storage against the quota per region, the biggest holders, and what a prune would free."""
     policy = _policy(keep, older_than, functions, layers, target_usage)
     request = _request(region, role_arn, policy, max_attempts, storage=True, top=top)
-    runs = runner.plan_all(request, _now(), _progress)
+    runs = _plan(request, _now(), threading.Event())
     if as_json:
         _print_json(report.report_json(runs, policy, applied=False))
     else:
@@ -75,8 +80,8 @@ def _policy(
     return Policy(
         keep=keep,
         older_than_days=older_than,
-        functions=split_list(functions or ()),
-        layers=split_list(layers or ()),
+        functions=patterns(functions or (), "--functions"),
+        layers=patterns(layers or (), "--layers"),
         target_usage=target,
     )
 
@@ -97,19 +102,27 @@ def prune(
     as_json: bool = JsonOpt,
 ) -> None:
     """Plan which function and layer versions to delete (and why the rest stay); --apply deletes."""
+    if apply and as_json and not yes:
+        raise ConfigError(
+            "--json --apply needs --yes: a question would come before any plan could be read",
+            hint="review the plan with --json alone (or without --json), then run --json --apply --yes",
+        )
     policy = _policy(keep, older_than, functions, layers, target_usage)
     request = _request(region, role_arn, policy, max_attempts)
-    runs = runner.plan_all(request, _now(), _progress)
+    now, stop = _now(), threading.Event()
+    runs = _plan(request, now, stop)
     if not as_json:
         render.plans(runs, policy)
     planned = [item for run in runs if run.plan for item in run.plan.delete]
-    if apply and planned and (yes or _confirm(planned)):
-        runs = runner.apply_all(runs, request.workers, _progress)
+    applying = apply and bool(planned) and (yes or _confirm(planned))
+    if applying:
+        with _stop_on_interrupt(stop):
+            runs = runner.apply_all(runs, request, now, _progress)
         if not as_json:
             render.outcomes(runs)
     if as_json:
-        _print_json(report.report_json(runs, policy, applied=apply and bool(planned)))
-    _fail_on_problems(runs)
+        _print_json(report.report_json(runs, policy, applied=applying, interrupted=stop.is_set()))
+    _fail_on_problems(runs, interrupted=stop.is_set())
 
 
 @job_app.command("package")
@@ -144,27 +157,69 @@ def _request(
     )
 
 
+def _plan(request: runner.Request, now: dt.datetime, stop: threading.Event) -> list[runner.RegionRun]:
+    with _stop_on_interrupt(stop):
+        runs = runner.plan_all(request, now, _progress, stop)
+    if stop.is_set():
+        raise Interrupted(
+            "interrupted while reading the account: nothing was deleted", hint="run the command again"
+        )
+    return runs
+
+
+@contextmanager
+def _stop_on_interrupt(stop: threading.Event) -> Iterator[None]:
+    """While inside, Ctrl-C sets `stop` instead of raising KeyboardInterrupt somewhere in the
+    middle: no new AWS call starts, calls in flight (a delete already sent) finish and are
+    reported. Not used around the prompt, where Ctrl-C must end the question at once."""
+
+    def on_interrupt(signum: int, frame: FrameType | None) -> None:
+        if not stop.is_set():
+            err_console.print(
+                "[yellow]stopping[/yellow]: no new call starts; calls already sent finish and are reported"
+            )
+        stop.set()
+
+    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _confirm(planned: list[Item]) -> bool:
     size = report.human_bytes(sum(item.size or 0 for item in planned))
     try:
         if typer.confirm(f"Delete {len(planned)} versions ({size})?", err=True):
             return True
-    except click.exceptions.Abort:  # end of input: nobody to answer
-        pass
+    except typer.Abort:  # end of input or Ctrl-C: nobody to answer (typer's own, not click's)
+        err_console.print()
     raise ConfigError(
         "not confirmed: nothing was deleted", hint="answer y, or pass --yes to skip the question"
     )
 
 
-def _fail_on_problems(runs: list[runner.RegionRun]) -> None:
+def _fail_on_problems(runs: list[runner.RegionRun], *, interrupted: bool = False) -> None:
     problems = runner.failures(runs)
+    for line in problems:
+        err_console.print(f"[yellow]problem[/yellow]: {line}")
+    if interrupted:
+        outcomes = [o for run in runs for o in run.outcomes or ()]
+        done = sum(1 for o in outcomes if o.status in DONE)
+        not_deleted = len(outcomes) - done + sum(len(run.dropped) for run in runs)
+        raise Interrupted(
+            f"interrupted: {done} versions deleted, {not_deleted} not deleted (listed above)",
+            hint="run the same command again: it reads the account afresh and continues; nothing is "
+            "deleted twice and nothing protected meanwhile is deleted",
+        )
     if problems:
-        for line in problems:
-            err_console.print(f"[yellow]problem[/yellow]: {line}")
         raise AwsError(
             f"{len(problems)} problem{'' if len(problems) == 1 else 's'}: what could not be read or "
             "deleted was kept",
-            hint="fix the access or wait out the throttling, then run again; completed deletes are not repeated",
+            hint="; ".join(runner.hints(runs)) or runner.GENERAL_HINT,
         )
 
 

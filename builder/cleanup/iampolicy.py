@@ -6,8 +6,17 @@ The SAM template of the scheduled job carries the same statements; a test keeps 
 from __future__ import annotations
 
 import json
+import re
 from importlib import resources
 from typing import Any
+
+from builder.errors import ConfigError
+from builder.suggest import did_you_mean
+
+# AWS partitions as botocore's endpoint data names them (a unit test keeps this list inside
+# botocore's); kept here so printing a policy needs no AWS library.
+PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc")
+ACCOUNT_ID = re.compile(r"[0-9]{12}")
 
 # Resource kinds in the data file -> ARN patterns. IAM's `*` also matches ":", so
 # "function:*:*" matches only qualified ARNs (versions), never a whole function.
@@ -30,7 +39,20 @@ def prune_policy(
     *, partition: str = "aws", account: str = "*", region: str = "*", assume: tuple[str, ...] = ()
 ) -> dict[str, Any]:
     """The policy document the pruning role needs; `assume` adds sts:AssumeRole on the roles a
-    multi-account run (--role-arn) assumes."""
+    multi-account run (--role-arn) assumes. Raises ConfigError for a partition, account id or role
+    that no ARN of the policy can match: such a policy would allow nothing."""
+    check_partition(partition)
+    check_account(account)
+    for role in assume:
+        check_role_partition(role, partition)
+    return policy_document(partition=partition, account=account, region=region, assume=assume)
+
+
+def policy_document(
+    *, partition: str, account: str, region: str = "*", assume: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The document with the values put in as given, unchecked: the SAM template passes
+    CloudFormation's ${AWS::Partition} and ${AWS::AccountId}."""
     statements: list[dict[str, Any]] = [
         {
             "Sid": row["sid"],
@@ -52,3 +74,31 @@ def prune_policy(
             }
         )
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def check_partition(partition: str) -> str:
+    if partition not in PARTITIONS:
+        raise ConfigError(
+            f"unknown partition {partition!r}{did_you_mean(partition, PARTITIONS)}",
+            hint=f"use one of {', '.join(PARTITIONS)} (aws for the commercial regions)",
+        )
+    return partition
+
+
+def check_role_partition(role: str, partition: str) -> str:
+    if role.split(":")[1:2] != [partition]:
+        raise ConfigError(
+            f"--assume {role} is not in the {partition} partition: the policy could never allow it",
+            hint=f"pass a role ARN starting with arn:{partition}:, or the --partition the role is in",
+        )
+    return role
+
+
+def check_account(account: str) -> str:
+    if account != "*" and not ACCOUNT_ID.fullmatch(account):
+        raise ConfigError(
+            f"--account must be a 12-digit AWS account id, got {account!r}",
+            hint="copy it from `aws sts get-caller-identity`, leading zeros included; or leave "
+            "--account out for any account",
+        )
+    return account

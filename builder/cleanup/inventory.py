@@ -168,6 +168,7 @@ def _function_version(config: dict[str, Any]) -> FunctionVersion:
             for layer in config.get("Layers") or []
         ),
         master_arn=config.get("MasterArn") or None,
+        code_sha256=str(config.get("CodeSha256") or ""),
     )
 
 

@@ -15,7 +15,8 @@ Its policy comes from environment variables (the SAM template in deploy/cleanup-
 It logs one JSON object per line (CloudWatch Logs keeps each line as one event, up to 256 KB, so
 the plan is logged a function or layer at a time): a "plan" summary per region, a "delete" line per
 planned deletion, a "keep" line per function or layer with the reason for each kept version, and
-with PRUNE_APPLY a "deleted" line per outcome. When anything could not be read or deleted it
+with PRUNE_APPLY a "dropped" line per planned version that the check just before deleting found
+protected or changed, and a "deleted" line per outcome. When anything could not be read or deleted it
 raises after logging, so the invocation counts as an error in the function's metrics.
 
 `package` writes the deployment zip: this package without the CLI; boto3 comes from the runtime.
@@ -34,8 +35,8 @@ from typing import Any
 from builder import aws, zips
 from builder.cleanup import runner
 from builder.cleanup.plan import RegionPlan
-from builder.cleanup.policy import DEFAULT_KEEP, Policy, split_list
-from builder.cleanup.report import item_json
+from builder.cleanup.policy import DEFAULT_KEEP, Policy, patterns, split_list
+from builder.cleanup.report import item_json, kept_json
 from builder.errors import ConfigError
 
 # What the job imports, relative to the builder package. A test imports the handler from the
@@ -52,6 +53,7 @@ JOB_FILES = (
     "data/runtimes.toml",
     "cleanup/__init__.py",
     "cleanup/apply.py",
+    "cleanup/brake.py",
     "cleanup/inventory.py",
     "cleanup/job.py",
     "cleanup/model.py",
@@ -82,8 +84,8 @@ def request_from(env: Mapping[str, str]) -> tuple[runner.Request, bool]:
     policy = Policy(
         keep=DEFAULT_KEEP if keep is None else keep,
         older_than_days=_int(env, "PRUNE_OLDER_THAN_DAYS"),
-        functions=split_list([env.get("PRUNE_FUNCTIONS", "")]),
-        layers=split_list([env.get("PRUNE_LAYERS", "")]),
+        functions=_patterns(env, "PRUNE_FUNCTIONS"),
+        layers=_patterns(env, "PRUNE_LAYERS"),
         target_usage=_float(env, "PRUNE_TARGET_USAGE"),
     )
     roles: list[str | None] = list(split_list([env.get("PRUNE_ROLE_ARNS", "")])) or [None]
@@ -104,10 +106,13 @@ def run_job(
         else:
             _emit_plan(run.plan, emit)
     if apply:
-        runs = runner.apply_all(runs, request.workers, lambda m: emit({"event": "progress", "message": m}))
+        runs = runner.apply_all(runs, request, now, lambda m: emit({"event": "progress", "message": m}))
         for run in runs:
+            where = {"account": run.account, "region": run.region}
+            for kept in run.dropped:
+                emit({"event": "dropped", **where, **kept_json(kept)})
             for outcome in run.outcomes or ():
-                emit({"event": "deleted", "account": run.account, "region": run.region, **outcome.to_json()})
+                emit({"event": "deleted", **where, **outcome.to_json()})
     problems = runner.failures(runs)
     summary = {
         "event": "result",
@@ -115,6 +120,7 @@ def run_job(
         "policy": request.policy.to_json(),
         "regions": [_region_summary(run) for run in runs],
         "problems": problems,
+        "hints": runner.hints(runs) if problems else [],
     }
     emit(summary)
     if problems:
@@ -143,6 +149,7 @@ def _emit_plan(plan: RegionPlan, emit: Callable[[dict[str, Any]], None]) -> None
             "freed_bytes": plan.freed,
             "kept_count": len(plan.keep),
             "problems": [{"kind": p.kind, "name": p.name, "error": p.error} for p in plan.problems],
+            "unmatched_patterns": [{"kind": kind, "pattern": pattern} for kind, pattern in plan.unmatched],
         }
     )
     for item in plan.delete:
@@ -166,6 +173,7 @@ def _region_summary(run: runner.RegionRun) -> dict[str, Any]:
         "error": run.error,
         "planned_deletes": len(run.plan.delete) if run.plan else 0,
         "planned_bytes": run.plan.freed if run.plan else 0,
+        "dropped_before_deleting": len(run.dropped),
         "outcomes": counts,
     }
 
@@ -173,6 +181,12 @@ def _region_summary(run: runner.RegionRun) -> dict[str, Any]:
 def _print_json(record: dict[str, Any]) -> None:
     # Lambda sends stdout to CloudWatch Logs, one line per event.
     print(json.dumps(record, default=str, sort_keys=True), flush=True)
+
+
+def _patterns(env: Mapping[str, str], key: str) -> tuple[str, ...]:
+    # Empty is the template's default for "not set"; a value with a blank part is a mistake.
+    value = env.get(key, "")
+    return patterns([value], key) if value.strip() else ()
 
 
 def _int(env: Mapping[str, str], key: str) -> int | None:

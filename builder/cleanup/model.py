@@ -26,6 +26,7 @@ class FunctionVersion:
     modified: dt.datetime  # LastModified: when this version's code or configuration last changed
     layers: tuple[LayerRef, ...] = ()  # the layer versions it runs with
     master_arn: str | None = None  # set on Lambda@Edge replicas
+    code_sha256: str = ""  # with `modified`, tells a version from one recreated under the same number
 
     @property
     def number(self) -> int | None:

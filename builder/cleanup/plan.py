@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from fnmatch import fnmatchcase
 
 from builder.cleanup.model import LATEST, FunctionRefs, FunctionVersion, LayerDetails, LayerVersion, Listing
 from builder.cleanup.policy import KEEP_MARK, KEEP_TAG, Policy, has_keep_mark, keep_tag
@@ -38,6 +39,9 @@ RULES: dict[str, str] = {
     "newest": "one of the newest {detail}",
     "too-new": "newer than --older-than ({detail})",
     "target-reached": "usage gets under --target-usage {detail} without it",
+    # Only when the plan is checked again just before deleting:
+    "changed": "changed since the plan ({detail})",
+    "gone": "no longer listed",
 }
 
 
@@ -61,6 +65,12 @@ class Item:
     arn: str
     size: int | None  # None: a layer version whose size was not needed and not read
     created: dt.datetime
+    code_sha256: str = ""  # function versions only; layer listings do not carry it
+
+    def same_as(self, other: Item) -> bool:
+        """The same version, not one deleted and recreated under the same ARN since (function
+        version numbers restart when a function is recreated)."""
+        return (self.arn, self.created, self.code_sha256) == (other.arn, other.created, other.code_sha256)
 
     @property
     def label(self) -> str:
@@ -100,6 +110,8 @@ class RegionPlan:
     # For each layer version to delete, the function versions in this plan that still use it: apply
     # deletes the layer version only after all of them are gone.
     layer_users: Mapping[str, tuple[str, ...]]
+    # (kind, pattern) for each --functions/--layers pattern that matched nothing in this region.
+    unmatched: tuple[tuple[str, str], ...] = ()
 
     @property
     def freed(self) -> int:
@@ -225,6 +237,7 @@ def _function_item(version: FunctionVersion) -> Item:
         arn=version.arn,
         size=version.code_size,
         created=version.modified,
+        code_sha256=version.code_sha256,
     )
 
 
@@ -296,7 +309,21 @@ def plan_region(
         keep=tuple(sorted(kept, key=lambda k: _order(k.item))),
         problems=tuple(problems),
         layer_users={arn: users_ for arn, users_ in deps.items() if arn in chosen and users_},
+        unmatched=unmatched_patterns(listing, policy),
     )
+
+
+def unmatched_patterns(listing: Listing, policy: Policy) -> tuple[tuple[str, str], ...]:
+    """The patterns that select nothing here, so a typo is reported rather than silently pruning
+    nothing. Layers are not judged when the layer listing itself failed."""
+    layers = (set(listing.layers) | set(listing.layer_errors)) - {"*"}
+    found: list[tuple[str, str]] = []
+    for kind, patterns, names, complete in (
+        ("function", policy.functions, set(listing.functions), True),
+        ("layer", policy.layers, layers, "*" not in listing.layer_errors),
+    ):
+        found += [(kind, p) for p in patterns if complete and not any(fnmatchcase(n, p) for n in names)]
+    return tuple(found)
 
 
 def _layer_static(
@@ -421,3 +448,58 @@ def _order(item: Item) -> tuple[int, str, int, str]:
 def _number(version: str) -> int:
     # $LATEST sorts after every numbered version.
     return int(version) if version.isdigit() else 1 << 62
+
+
+# ---- the check just before deleting -------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rechecked:
+    plan: RegionPlan  # the fresh plan, deleting only what was planned and is still deletable
+    dropped: tuple[Kept, ...]  # planned deletes the fresh read protects, with the reasons
+
+
+def recheck(planned: RegionPlan, fresh: RegionPlan) -> Rechecked:
+    """Narrow a plan to what a fresh plan of the same region still deletes, unchanged.
+
+    Never widens: a version only the fresh plan would delete is not deleted. A planned version is
+    dropped when the fresh plan keeps it (a new alias, event source mapping, ...), when it is not
+    the version that was planned on any more (deleted and recreated under the same number), when
+    it is gone, and a layer version when one of its users is not deleted with it.
+    """
+    deleting = {item.arn: item for item in fresh.delete}
+    keeping = {kept.item.arn: kept for kept in fresh.keep}
+    chosen: list[Item] = []
+    going: set[str] = set()
+    dropped: list[Kept] = []
+    for item in planned.delete:  # function versions first, so a layer's users are decided
+        reasons = _recheck_reasons(item, deleting.get(item.arn), keeping.get(item.arn))
+        staying = [arn for arn in fresh.layer_users.get(item.arn, ()) if arn not in going]
+        if not reasons and staying:
+            reasons = (Reason("in-use", ", ".join(arn.split(":function:")[-1] for arn in staying[:3])),)
+        if reasons:
+            dropped.append(Kept(item=item, reasons=reasons))
+        else:
+            chosen.append(item)
+            going.add(item.arn)
+    plan = replace(
+        fresh,
+        delete=tuple(chosen),
+        layer_users={arn: users for arn, users in fresh.layer_users.items() if arn in going},
+    )
+    return Rechecked(plan=plan, dropped=tuple(dropped))
+
+
+def _recheck_reasons(item: Item, deleting: Item | None, kept: Kept | None) -> tuple[Reason, ...]:
+    now = deleting or (kept.item if kept else None)
+    if now is None:
+        return (Reason("gone"),)
+    if not item.same_as(now):
+        return (Reason("changed", _difference(item, now)),)
+    return kept.reasons if kept is not None and deleting is None else ()
+
+
+def _difference(before: Item, now: Item) -> str:
+    if before.created != now.created:
+        return f"modified {before.created:%Y-%m-%d %H:%M:%S} then, {now.created:%Y-%m-%d %H:%M:%S} now"
+    return "its code is different"

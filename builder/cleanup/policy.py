@@ -23,6 +23,9 @@ from builder.errors import ConfigError
 KEEP_TAG = "layer-builder:keep"
 KEEP_MARK = "[layer-builder:keep]"
 DEFAULT_KEEP = 3
+# A century: older than anything Lambda holds, and far from datetime's limits (year 1), so a typo
+# such as --older-than 740000 is refused instead of overflowing.
+MAX_OLDER_THAN_DAYS = 36_500
 
 _KEEP_ALL_VALUES = frozenset({"", "all", "true", "yes", "*"})
 
@@ -41,14 +44,17 @@ class Policy:
     def __post_init__(self) -> None:
         if self.keep < 0:
             raise ConfigError(f"--keep must be 0 or more, got {self.keep}")
-        if self.older_than_days is not None and self.older_than_days < 0:
-            raise ConfigError(f"--older-than must be 0 or more days, got {self.older_than_days}")
-        if self.keep == 0 and self.older_than_days is None:
-            # With nothing kept by count and no age limit, a prune would delete a version that
-            # was published a second ago and is about to be pointed at by an alias.
+        if self.older_than_days is not None and not 0 <= self.older_than_days <= MAX_OLDER_THAN_DAYS:
             raise ConfigError(
-                "--keep 0 deletes even the newest published version",
-                hint="keep at least one (--keep 1) or add --older-than DAYS to keep recent versions",
+                f"--older-than must be between 0 and {MAX_OLDER_THAN_DAYS} days, got {self.older_than_days}",
+                hint="give the age in days, e.g. --older-than 30",
+            )
+        if self.keep == 0 and not self.older_than_days:
+            # With nothing kept by count and no real age limit (none, or 0 days), a prune would
+            # delete a version that was published a second ago and is about to get an alias.
+            raise ConfigError(
+                "--keep 0 deletes even the newest published version unless --older-than is 1 day or more",
+                hint="keep at least one (--keep 1) or add --older-than DAYS (1 or more) to keep recent versions",
             )
         if self.target_usage is not None and not 0 < self.target_usage <= 100:
             raise ConfigError(
@@ -117,6 +123,22 @@ def keep_tag(tags: Mapping[str, str]) -> TagMark | None:
 
 def has_keep_mark(description: str) -> bool:
     return KEEP_MARK in description
+
+
+def patterns(values: Iterable[str], option: str) -> tuple[str, ...]:
+    """Name globs from repeated or comma-separated values. A blank pattern is refused: an unset
+    variable (`--functions "$UNSET"`) must not turn a narrow prune into one over everything."""
+    found: list[str] = []
+    for value in values:
+        for part in value.split(","):
+            if not part.strip():
+                raise ConfigError(
+                    f"{option} got an empty pattern ({value!r})",
+                    hint=f"give a name or a glob such as 'api-*'; without {option} every function "
+                    "and layer is looked at",
+                )
+            found.append(part.strip())
+    return tuple(found)
 
 
 def split_list(values: Iterable[str]) -> tuple[str, ...]:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from rich.table import Table
 
-from builder.cleanup.apply import DONE, NOT_DELETABLE
+from builder.cleanup.apply import DONE, NOT_DELETABLE, NOT_STARTED
 from builder.cleanup.plan import Kept, RegionPlan
 from builder.cleanup.policy import Policy
 from builder.cleanup.quota import Holder
@@ -23,12 +23,10 @@ def plans(runs: Sequence[RegionRun], policy: Policy) -> None:
             console.print(f"[red]not planned[/red]: {run.error}")
             continue
         _usage_line(run.plan)
+        _unmatched(run.plan)
         _deletes(run.plan)
         _kept(run.plan.keep)
-        for problem in run.plan.problems:
-            console.print(
-                f"[yellow]could not read[/yellow] {problem.kind} {problem.name}: {problem.error} (kept)"
-            )
+        _problems(run)
         after = 100 * run.plan.usage_after / run.plan.usage.limit if run.plan.usage.limit else 0
         console.print(
             f"[bold]plan[/bold]: delete {_count(len(run.plan.delete), 'version')}, "
@@ -37,13 +35,34 @@ def plans(runs: Sequence[RegionRun], policy: Policy) -> None:
 
 
 def outcomes(runs: Sequence[RegionRun]) -> None:
+    """Per region: how many planned versions are gone and, when not all are, exactly which were
+    deleted and which were not, and why."""
     for run in runs:
-        if not run.outcomes:
+        if not run.outcomes and not run.dropped:
             continue
-        done = sum(1 for o in run.outcomes if o.status in DONE)
-        console.print(f"[bold]{run.account} {run.region}[/bold]: {done} of {len(run.outcomes)} deleted")
-        for outcome in run.outcomes:
-            if outcome.status not in DONE:
+        outcomes = run.outcomes or ()
+        done = [o.item.label for o in outcomes if o.status in DONE]
+        planned = len(outcomes) + len(run.dropped)
+        console.print(
+            f"[bold]{run.account} {run.region}[/bold]: {len(done)} of {planned} planned versions deleted"
+        )
+        if len(done) == planned:
+            continue
+        if done:
+            console.print(f"  [green]deleted[/green] ({len(done)}): {' '.join(done)}")
+        for kept in run.dropped:
+            why = "; ".join(reason.text for reason in kept.reasons)
+            console.print(
+                f"  [yellow]not deleted[/yellow] {kept.item.kind} {kept.item.label}: {why} (checked again before deleting)"
+            )
+        waiting = [o for o in outcomes if o.status == NOT_STARTED]
+        if waiting:
+            console.print(
+                f"  [yellow]not started[/yellow] ({len(waiting)}, {run.halted or waiting[0].detail}): "
+                + " ".join(o.item.label for o in waiting)
+            )
+        for outcome in outcomes:
+            if outcome.status not in DONE and outcome.status != NOT_STARTED:
                 colour = "yellow" if outcome.status == NOT_DELETABLE else "red"
                 console.print(
                     f"  [{colour}]{outcome.status}[/{colour}] {outcome.item.kind} "
@@ -59,6 +78,7 @@ def storage(runs: Sequence[RegionRun], policy: Policy) -> None:
             console.print(f"[red]not read[/red]: {run.error}")
             continue
         _usage_line(run.plan)
+        _unmatched(run.plan)
         after = 100 * run.plan.usage_after / run.plan.usage.limit if run.plan.usage.limit else 0
         console.print(
             f"a prune would free {human_bytes(run.plan.freed)} ({_count(len(run.plan.delete), 'version')}), "
@@ -87,6 +107,26 @@ def _usage_line(plan: RegionPlan) -> None:
     )
     if not usage.measured:
         console.print(f"  {usage.note}")
+
+
+def _problems(run: RegionRun) -> None:
+    """One line per read that failed; those the brake never started are counted, not listed."""
+    halted = run.halted
+    undone = 0
+    for problem in run.plan.problems if run.plan else ():
+        if halted and halted in problem.error:
+            undone += 1
+            continue
+        console.print(
+            f"[yellow]could not read[/yellow] {problem.kind} {problem.name}: {problem.error} (kept)"
+        )
+    if undone:
+        console.print(f"[yellow]not read[/yellow] ({undone}): {halted} (what they cover is kept)")
+
+
+def _unmatched(plan: RegionPlan) -> None:
+    for kind, pattern in plan.unmatched:
+        console.print(f"[yellow]note[/yellow]: --{kind}s {pattern!r} matched no {kind} in {plan.region}")
 
 
 def _deletes(plan: RegionPlan) -> None:

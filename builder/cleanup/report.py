@@ -47,6 +47,7 @@ def plan_json(plan: RegionPlan) -> dict[str, object]:
         "problems": [{"kind": p.kind, "name": p.name, "error": p.error} for p in plan.problems],
         "freed_bytes": plan.freed,
         "used_after_bytes": plan.usage_after,
+        "unmatched_patterns": [{"kind": kind, "pattern": pattern} for kind, pattern in plan.unmatched],
     }
 
 
@@ -59,14 +60,19 @@ def run_json(run: RegionRun) -> dict[str, object]:
         data["top_functions"] = [h.to_json() for h in functions]
         data["top_layers"] = [h.to_json() for h in layers]
     if run.outcomes is not None:
+        # Planned versions the check just before deleting found protected or changed: not deleted.
+        data["dropped"] = [kept_json(kept) for kept in run.dropped]
         data["result"] = [outcome.to_json() for outcome in run.outcomes]
     return data
 
 
-def report_json(runs: Sequence[RegionRun], policy: Policy, *, applied: bool) -> dict[str, object]:
+def report_json(
+    runs: Sequence[RegionRun], policy: Policy, *, applied: bool, interrupted: bool = False
+) -> dict[str, object]:
     return {
         "policy": policy.to_json(),
         "applied": applied,
+        "interrupted": interrupted,
         "regions": [run_json(run) for run in runs],
         "problems": failures(runs),
     }

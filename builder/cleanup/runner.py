@@ -2,23 +2,29 @@
 
 Shared by the CLI and the scheduled job. Planning every region comes first and is the same with or
 without applying; the caller prints the plans, decides (asks, or reads its configuration), then
-calls `apply_all`. A region or account that fails is recorded and the rest go on.
+calls `apply_all`, which reads each region again just before deleting and deletes only what is
+still deletable and unchanged. A region or account that fails is recorded and the rest go on.
+
+Every region's client carries a brake (see brake.py): when the caller's stop event is set
+(Ctrl-C) or the region's throttling outlasts the retries, no new call starts there.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from builder import aws
 from builder.cleanup import inventory, plan, quota
-from builder.cleanup.apply import Outcome, apply_plan
+from builder.cleanup.apply import FAILED, NOT_STARTED, SKIPPED, Outcome, apply_plan
+from builder.cleanup.brake import DEFAULT_THROTTLE_LIMIT, INTERRUPTED, Brake
 from builder.cleanup.model import LayerVersion, Listing
-from builder.cleanup.plan import FunctionPlan, RegionPlan
+from builder.cleanup.plan import FunctionPlan, Item, Kept, Problem, RegionPlan
 from builder.cleanup.policy import Policy
-from builder.errors import LayerBuilderError
+from builder.errors import ConfigError, LayerBuilderError
 
 Log = Callable[[str], None]
 
@@ -31,9 +37,18 @@ class RegionRun:
     region: str
     plan: RegionPlan | None = None
     error: str | None = None
+    hint: str | None = None  # what to do about `error`, from the error that caused it
     outcomes: tuple[Outcome, ...] | None = None
+    rechecked: RegionPlan | None = None  # the plan as read again just before deleting
+    dropped: tuple[Kept, ...] = ()  # planned deletes that the re-check found protected or changed
     holders: tuple[list[quota.Holder], list[quota.Holder]] | None = None
     client: Any = field(default=None, repr=False)
+    brake: Brake | None = field(default=None, repr=False)
+
+    @property
+    def halted(self) -> str | None:
+        """Why calls stopped in this region (Ctrl-C or throttling), or None."""
+        return self.brake.reason if self.brake is not None else None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,28 +60,45 @@ class Request:
     workers: int = inventory.DEFAULT_WORKERS
     storage: bool = False  # also read every layer size and rank the biggest holders
     top: int = 10
+    throttle_limit: int = DEFAULT_THROTTLE_LIMIT  # calls in a row throttled for good before a region stops
+
+    def __post_init__(self) -> None:
+        if self.top < 0:
+            raise ConfigError(f"--top must be 0 or more, got {self.top}", hint="--top 10 lists ten of each")
 
 
-def plan_all(request: Request, now: dt.datetime, log: Log) -> list[RegionRun]:
+def plan_all(
+    request: Request, now: dt.datetime, log: Log, stop: threading.Event | None = None
+) -> list[RegionRun]:
+    """Plan every account region. Once `stop` is set, nothing new is read; the caller must then
+    not apply."""
     regions = aws.validate_regions(request.regions)
     runs: list[RegionRun] = []
     for role_arn in request.role_arns:
+        if stop is not None and stop.is_set():
+            break
         try:
             account = aws.open_account(role_arn, regions[0], request.options)
         except LayerBuilderError as exc:
             label = role_arn or "default credentials"
-            runs += [RegionRun(account=label, region=region, error=exc.message) for region in regions]
+            runs += [
+                RegionRun(account=label, region=region, error=exc.message, hint=exc.hint)
+                for region in regions
+            ]
             continue
         for region in regions:
-            run = RegionRun(account=account.account_id, region=region)
+            if stop is not None and stop.is_set():
+                break
+            brake = Brake(limit=request.throttle_limit, stop=stop)
+            run = RegionRun(account=account.account_id, region=region, brake=brake)
             runs.append(run)
             log(f"{account.account_id} {region}: reading")
             try:
-                run.client = aws.client(account, "lambda", region, request.options)
+                run.client = brake.attach(aws.client(account, "lambda", region, request.options))
                 planned = plan_region(run.client, account.account_id, region, request, now, log)
                 run.plan, run.holders = planned.plan, planned.holders
             except LayerBuilderError as exc:
-                run.error = exc.message
+                run.error, run.hint = exc.message, exc.hint
     return runs
 
 
@@ -78,9 +110,18 @@ class Planned:
     functions: FunctionPlan
 
 
-def plan_region(lam: Any, account: str, region: str, request: Request, now: dt.datetime, log: Log) -> Planned:
+def plan_region(
+    lam: Any,
+    account: str,
+    region: str,
+    request: Request,
+    now: dt.datetime,
+    log: Log,
+    known_sizes: Mapping[str, int] | None = None,
+) -> Planned:
     """Read what the plan needs, in three rounds, and plan. Raises AwsError if nothing can be
-    planned (the functions could not be listed)."""
+    planned (the functions could not be listed). `known_sizes` (layer version ARN -> bytes) are not
+    read again: a layer version's content never changes."""
     policy, workers = request.policy, request.workers
     listing = inventory.read_listing(lam, account, region, workers)
     names = plan.functions_to_read(listing, policy, now)
@@ -88,47 +129,129 @@ def plan_region(lam: Any, account: str, region: str, request: Request, now: dt.d
     refs, ref_errors = inventory.read_refs(lam, listing, names, workers)
     functions = plan.plan_functions(listing, refs, ref_errors, policy, now)
     candidates = plan.layers_to_read(listing, functions, policy, now)
-    seen = listing.layer_sizes_seen()
+    seen = {**(known_sizes or {}), **listing.layer_sizes_seen()}
     # Every size is needed when usage must be summed from the listings or for the storage report.
     sized = _all_layer_versions(listing) if request.storage or listing.settings is None else candidates
     details = inventory.read_layer_details(
         lam, [lv for lv in sized if lv.arn not in seen], candidates, workers
     )
-    sizes = {**seen, **details.sizes}
+    details = replace(details, sizes={**seen, **details.sizes})
+    sizes = dict(details.sizes)
     usage = quota.usage(listing, sizes)
     region_plan = plan.plan_region(listing, functions, details, policy, now, usage)
     holders = quota.holders(listing, sizes, request.top) if request.storage else None
     return Planned(plan=region_plan, holders=holders, listing=listing, functions=functions)
 
 
-def apply_all(runs: Sequence[RegionRun], workers: int, log: Log) -> list[RegionRun]:
-    applied = []
-    for run in runs:
-        if run.plan is None or not run.plan.delete:
-            applied.append(replace(run, outcomes=() if run.plan is not None else None))
-            continue
-        log(f"{run.account} {run.region}: deleting {len(run.plan.delete)} versions")
-        outcomes = apply_plan(run.client, run.plan, workers)
-        applied.append(replace(run, outcomes=outcomes))
-    return applied
+def apply_all(runs: Sequence[RegionRun], request: Request, now: dt.datetime, log: Log) -> list[RegionRun]:
+    """Read each planned region again, then delete what is still deletable and unchanged."""
+    return [_apply_region(run, request, now, log) for run in runs]
+
+
+def _apply_region(run: RegionRun, request: Request, now: dt.datetime, log: Log) -> RegionRun:
+    if run.plan is None or not run.plan.delete:
+        return replace(run, outcomes=() if run.plan is not None else None)
+    where = f"{run.account} {run.region}"
+    if run.halted:
+        return replace(run, outcomes=_not_started(run.plan.delete, run.halted))
+    log(f"{where}: reading again before deleting")
+    try:
+        fresh = plan_region(
+            run.client, run.account, run.region, _narrowed(request, run.plan), now, log, _sizes(run.plan)
+        )
+    except LayerBuilderError as exc:
+        if run.halted:
+            return replace(run, outcomes=_not_started(run.plan.delete, run.halted))
+        return replace(run, outcomes=(), error=f"{exc.message}; nothing was deleted here", hint=exc.hint)
+    checked = plan.recheck(run.plan, fresh.plan)
+    if checked.dropped:
+        log(
+            f"{where}: {len(checked.dropped)} planned versions are protected or changed now, not deleting them"
+        )
+    log(f"{where}: deleting {len(checked.plan.delete)} versions")
+    outcomes = apply_plan(run.client, checked.plan, request.workers)
+    return replace(run, outcomes=outcomes, rechecked=checked.plan, dropped=checked.dropped)
+
+
+def _narrowed(request: Request, planned: RegionPlan) -> Request:
+    """The same policy, looking only at the functions and layers the plan deletes from, so the
+    re-check reads no more than the plan did. (Lambda names cannot hold glob characters.)"""
+    functions = tuple(sorted({item.name for item in planned.delete if item.kind == "function"}))
+    layers = tuple(sorted({item.name for item in planned.delete if item.kind == "layer"}))
+    return replace(request, policy=replace(request.policy, functions=functions, layers=layers), storage=False)
+
+
+def _sizes(planned: RegionPlan) -> dict[str, int]:
+    """The layer version sizes a plan already read."""
+    items = [*planned.delete, *(kept.item for kept in planned.keep)]
+    return {item.arn: item.size for item in items if item.kind == "layer" and item.size is not None}
+
+
+def _not_started(items: Sequence[Item], reason: str) -> tuple[Outcome, ...]:
+    return tuple(Outcome(item=item, status=NOT_STARTED, detail=reason) for item in items)
 
 
 def failures(runs: Sequence[RegionRun]) -> list[str]:
     """Everything that went wrong, one line each: regions not planned, reads that failed (their
-    versions were kept) and deletes that failed. Empty when the run was complete."""
+    versions were kept) and deletes that failed or were not started. What the throttling breaker
+    left undone is summed up in one line per region. Empty when the run was complete."""
     lines: list[str] = []
     for run in runs:
         where = f"{run.account} {run.region}"
         if run.error:
             lines.append(f"{where}: {run.error}")
-        if run.plan is not None:
-            lines += [f"{where}: {p.kind} {p.name}: {p.error} (kept)" for p in run.plan.problems]
-        for outcome in run.outcomes or ():
-            if outcome.status in ("failed", "skipped"):
-                lines.append(
-                    f"{where}: {outcome.item.kind} {outcome.item.label}: {outcome.status}: {outcome.detail}"
-                )
+        found, undone = _region_failures(run)
+        lines += [f"{where}: {line}" for line in found]
+        if undone and run.halted != INTERRUPTED:  # after Ctrl-C the outcomes say it
+            lines.append(
+                f"{where}: {run.halted}: {undone} reads or deletes were not started (what they cover was kept)"
+            )
     return lines
+
+
+def hints(runs: Sequence[RegionRun]) -> list[str]:
+    """What to do about the failures: the hint each region's error carried, the breaker's, and a
+    general one for reads and deletes that failed."""
+    found: list[str] = []
+    for run in runs:
+        failed, undone = _region_failures(run)
+        wanted = [run.hint if run.error else None, GENERAL_HINT if failed else None]
+        wanted.append(BREAKER_HINT if undone and run.brake is not None and run.brake.tripped else None)
+        found += [hint for hint in wanted if hint and hint not in found]
+    return found
+
+
+GENERAL_HINT = "fix the access or wait out the throttling, then run again; completed deletes are not repeated"
+BREAKER_HINT = (
+    "Lambda kept throttling: run again later (the next run plans afresh and continues), or lower the "
+    "other load on the account's Lambda API"
+)
+
+
+def _region_failures(run: RegionRun) -> tuple[list[str], int]:
+    """A region's failed reads and deletes, and how many calls its brake kept from starting."""
+    halted = run.halted
+    lines: list[str] = []
+    undone = 0
+    for p in _problems(run):
+        if halted and halted in p.error:
+            undone += 1
+        else:
+            lines.append(f"{p.kind} {p.name}: {p.error} (kept)")
+    for outcome in run.outcomes or ():
+        if halted and outcome.status == NOT_STARTED:
+            undone += 1
+        elif outcome.status in (FAILED, SKIPPED, NOT_STARTED):
+            lines.append(f"{outcome.item.kind} {outcome.item.label}: {outcome.status}: {outcome.detail}")
+    return lines, undone
+
+
+def _problems(run: RegionRun) -> list[Problem]:
+    """The plan's problems and those the re-check before deleting found anew."""
+    problems = list(run.plan.problems) if run.plan is not None else []
+    if run.rechecked is not None:
+        problems += [p for p in run.rechecked.problems if p not in problems]
+    return problems
 
 
 def _all_layer_versions(listing: Listing) -> list[LayerVersion]:

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import signal
+import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -82,6 +86,82 @@ class Cli:
 @pytest.fixture
 def cli(server: Any) -> Cli:
     return Cli()
+
+
+class CliProcess:
+    """The real CLI in a process of its own (`python -m builder ...`), for what needs one: a
+    signal, or a prompt that waits while the test changes the account."""
+
+    def __init__(self, args: tuple[str, ...], *, stdin: Any = subprocess.PIPE) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "builder", *args],
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=dict(os.environ),
+        )
+        self.output = {"stdout": bytearray(), "stderr": bytearray()}
+        self.changed = threading.Condition()
+        self.readers = [
+            threading.Thread(target=self._read, args=(name,), daemon=True) for name in self.output
+        ]
+        for reader in self.readers:
+            reader.start()
+
+    def _read(self, name: str) -> None:
+        stream = getattr(self.process, name)
+        while chunk := stream.read1(65536):
+            with self.changed:
+                self.output[name] += chunk
+                self.changed.notify_all()
+        with self.changed:
+            self.changed.notify_all()
+
+    def text(self, name: str) -> str:
+        with self.changed:
+            return self.output[name].decode(errors="replace")
+
+    def wait_for(self, text: str, name: str = "stderr", timeout: float = 120) -> None:
+        """Until `text` appears on stdout or stderr; fails if the process ends first. The timeout
+        only keeps a broken run from hanging the suite."""
+        with self.changed:
+            found = self.changed.wait_for(
+                lambda: text in self.output[name].decode(errors="replace") or self.process.poll() is not None,
+                timeout=timeout,
+            )
+        assert found and text in self.text(name), (
+            f"{text!r} never came:\n{self.text('stdout')}{self.text('stderr')}"
+        )
+
+    def answer(self, line: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(line.encode() + b"\n")
+        self.process.stdin.flush()
+
+    def interrupt(self) -> None:
+        self.process.send_signal(signal.SIGINT)
+
+    def finish(self, timeout: float = 300) -> tuple[int, str, str]:
+        code = self.process.wait(timeout=timeout)
+        for reader in self.readers:
+            reader.join(timeout=timeout)
+        return code, self.text("stdout"), self.text("stderr")
+
+
+@pytest.fixture
+def cli_process(server: Any) -> Iterator[Any]:
+    """Start the CLI in its own process; any still running at the end of the test is killed."""
+    started: list[CliProcess] = []
+
+    def start(*args: str, stdin: Any = subprocess.PIPE) -> CliProcess:
+        started.append(CliProcess(args, stdin=stdin))
+        return started[-1]
+
+    yield start
+    for process in started:
+        if process.process.poll() is None:
+            process.process.kill()
+            process.process.wait()
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ returns every item of a listing in one page. This WSGI layer sits in front of mo
   ListEventSourceMappings (100), with Marker/NextMarker, so the tool's pagination is exercised;
 - injects faults (throttling, access denied, Lambda@Edge replica refusals, a region that refuses
   every call) on matching requests, with the status, x-amzn-ErrorType header and body AWS sends;
+  throttling that never lets up outlasts any client's retries;
 - refuses a PublishLayerVersion request over 69,905,067 bytes (a zip over 50 MB sent directly)
   with AWS's RequestEntityTooLargeException;
 - stores AddLayerVersionPermission statements in AWS's shape (an account as
@@ -20,7 +21,9 @@ returns every item of a listing in one page. This WSGI layer sits in front of mo
   and duplicates;
 - honours S3's ExpectedBucketOwner (403 AccessDenied for a bucket of another account; moto
   ignores it) and records every S3 request, so tests can check the header is on each call;
-- can add a fixed latency to every request (`latency`, seconds), as AWS's round trips have.
+- can add a fixed latency to every request (`latency`, seconds), as AWS's round trips have;
+- holds matching requests for a set time before answering them (a delete that takes a while),
+  so a test can act while calls are in flight.
 
 Everything else (including moto's habit of deleting a version an alias points to, which AWS
 refuses) is left as moto does it: the tool must not rely on AWS refusing a delete.
@@ -117,6 +120,16 @@ class Fault:
 
 
 @dataclass
+class Delay:
+    """Hold matching requests for `seconds` before moto handles them; `arrived` is set by the first."""
+
+    match: Callable[[Request], bool]
+    seconds: float
+    seen: int = 0
+    arrived: threading.Event = field(default_factory=threading.Event)
+
+
+@dataclass
 class LambdaExtensions:
     app: Callable[..., Iterable[bytes]]
     limits: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -124,6 +137,7 @@ class LambdaExtensions:
     faults: list[Fault] = field(default_factory=list)
     provisioned: dict[tuple[str, str, str, str], dict[str, Any]] = field(default_factory=dict)
     hooks: list[Callable[[Request], None]] = field(default_factory=list)  # run before each request
+    delays: list[Delay] = field(default_factory=list)
     # Pages after the first come from a snapshot taken by the first page, as a consistent
     # listing should; without it moto would rebuild the whole listing for every page.
     snapshots: dict[tuple[Any, ...], tuple[str, list[Any], bytes]] = field(default_factory=dict)
@@ -138,6 +152,7 @@ class LambdaExtensions:
             self.faults.clear()
             self.provisioned.clear()
             self.hooks.clear()
+            self.delays.clear()
             self.snapshots.clear()
             self.s3_requests.clear()
             self.latency = 0.0
@@ -152,6 +167,12 @@ class LambdaExtensions:
             return self.app(environ, start_response)
         for hook in list(self.hooks):
             hook(request)
+        for delay in list(self.delays):
+            if delay.match(request):
+                with self.lock:
+                    delay.seen += 1
+                delay.arrived.set()
+                time.sleep(delay.seconds)
         if request.method != "GET":
             self.snapshots.clear()
         with self.lock:
@@ -494,6 +515,13 @@ class LambdaMotoServer(ThreadedMotoServer):
             code="UnrecognizedClientException",
             message="The security token included in the request is invalid.",
         )
+
+    def delay(self, match: Callable[[Request], bool], seconds: float) -> Delay:
+        """Make matching calls take `seconds` (the server is threaded: other calls go on)."""
+        delay = Delay(match=match, seconds=seconds)
+        with self.ext.lock:
+            self.ext.delays.append(delay)
+        return delay
 
     def set_limit(self, account: str, region: str, limit: int) -> None:
         self.ext.limits[(account, region)] = limit

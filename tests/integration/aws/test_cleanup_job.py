@@ -88,3 +88,19 @@ def test_job_applies_when_told_and_fails_loudly_on_problems(run_job, seed, serve
     assert log[-1]["event"] == "raised" and log[-1]["type"] == "JobFailed"
     result = next(e for e in log if e["event"] == "result")
     assert any("locked" in line for line in result["problems"])
+
+
+def test_job_stops_early_under_persistent_throttling_and_still_writes_its_result(run_job, seed, server):
+    for i in range(12):
+        seed.function(f"fn{i:02d}", 3)
+    before = seed.versions()
+    reads: list[Any] = []
+    server.ext.hooks.append(lambda r: reads.append(r) if r.path.endswith("/aliases") else None)
+    server.throttle(lambda r: r.path.endswith("/aliases"))
+    log = run_job(PRUNE_KEEP="1", PRUNE_APPLY="true", PRUNE_MAX_ATTEMPTS="1")
+    assert len(reads) < 12  # the breaker opened; the rest were never read
+    assert seed.versions() == before
+    result = next(e for e in log if e["event"] == "result")
+    assert any("were still throttled after their retries" in line for line in result["problems"])
+    assert any("run again later" in hint for hint in result["hints"])
+    assert log[-1]["event"] == "raised" and log[-1]["type"] == "JobFailed"

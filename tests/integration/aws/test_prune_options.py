@@ -157,3 +157,27 @@ def test_each_piece_of_data_is_read_once_and_only_where_needed(cli, seed, monkey
     assert counts["ListLayerVersions"] == 1
     assert counts["GetLayerVersion"] == counts["GetLayerVersionPolicy"] == 1  # sci:1 only
     assert counts["DeleteFunction"] == 0
+
+
+def test_apply_reads_the_planned_functions_again_but_not_the_layer_sizes(cli, seed, monkeypatch):
+    from builder import aws
+
+    for i in range(6):
+        seed.function(f"fn{i}", 4 if i < 2 else 2)  # only fn0 and fn1 have anything to delete
+    seed.layer("sci", 4)
+    calls: Counter[str] = Counter()
+
+    def counting_session() -> boto3.Session:
+        session = boto3.Session()
+        session.events.register("before-call.lambda", lambda model, **_: calls.update([model.name]))
+        return session
+
+    monkeypatch.setattr(aws, "base_session", counting_session)
+    report = cli.json("prune", "--region", REGION, "--keep", "3", "--apply", "--yes")
+    assert {r["status"] for r in report["regions"][0]["result"]} == {"deleted"}
+    # Read for the plan, then once more just before deleting: references of the two functions
+    # with something to delete, and the permission of the one layer version to delete.
+    assert calls["ListAliases"] == calls["ListTags"] == calls["ListProvisionedConcurrencyConfigs"] == 2 * 2
+    assert calls["GetLayerVersionPolicy"] == 2 and calls["ListFunctions"] == 2
+    assert calls["GetLayerVersion"] == 1  # a layer version's size never changes
+    assert calls["DeleteFunction"] == 2 and calls["DeleteLayerVersion"] == 1

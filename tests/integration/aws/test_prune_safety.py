@@ -34,14 +34,28 @@ def test_unknown_region_is_refused_before_any_call(cli, server):
     assert calls == []
 
 
-def test_keep_zero_is_refused_unless_older_than_is_given(cli, seed):
+def test_keep_zero_is_refused_unless_older_than_is_a_day_or_more(cli, seed):
     seed.function("api", 3)
-    refused = cli("prune", "--region", REGION, "--keep", "0", "--apply", "--yes")
-    assert refused.exit_code == 2
-    assert "--keep 0" in refused.stderr
-    assert ("function", "api", "3") in seed.versions()
-    allowed = cli.json("prune", "--region", REGION, "--keep", "0", "--older-than", "0")
-    assert labels(allowed) == {"api:1", "api:2", "api:3"}
+    for version in ("1", "2"):
+        seed.age_function("api", version, days=2)
+    before = seed.versions()
+    for age in ([], ["--older-than", "0"]):  # no age limit, or one that keeps nothing
+        refused = cli("prune", "--region", REGION, "--keep", "0", *age, "--apply", "--yes")
+        assert refused.exit_code == 2
+        assert "--keep 0" in refused.stderr and "1 day or more" in refused.stderr
+        assert seed.versions() == before
+    # api:3 was published seconds ago: a real age limit keeps it.
+    allowed = cli.json("prune", "--region", REGION, "--keep", "0", "--older-than", "1", "--apply", "--yes")
+    assert labels(allowed) == {"api:1", "api:2"}
+    assert before - seed.versions() == {("function", "api", "1"), ("function", "api", "2")}
+
+
+def test_an_age_limit_past_any_date_is_refused_without_a_traceback(cli, seed):
+    seed.function("api", 3)
+    result = cli("prune", "--region", REGION, "--older-than", "740000")
+    assert result.exit_code == 2
+    assert "--older-than must be between 0 and 36500 days, got 740000" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
 
 
 def test_an_unreadable_function_is_kept_whole_and_the_rest_is_still_pruned(cli, seed, server):

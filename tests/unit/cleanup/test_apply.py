@@ -4,12 +4,15 @@ each answer AWS can give is reported."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import boto3
 import pytest
+from botocore.config import Config
 from botocore.stub import Stubber
 
 from builder.cleanup.apply import apply_plan
+from builder.cleanup.brake import Brake
 from builder.cleanup.plan import Item, RegionPlan
 from builder.cleanup.quota import Usage
 
@@ -90,3 +93,24 @@ def test_never_deletes_a_whole_function(lam):
     # No response is stubbed: any call would fail the Stubber.
     outcomes = apply_plan(lam, region_plan([item("function", "api", "$LATEST")]), workers=1)
     assert outcomes[0].status == "skipped"
+
+
+def test_with_the_brake_on_nothing_is_sent_and_every_version_is_not_started():
+    # Nothing listens on port 9: a call that went out would come back failed, not "not started".
+    client = boto3.client(
+        "lambda",
+        region_name="us-east-1",
+        endpoint_url="http://127.0.0.1:9",
+        aws_access_key_id="t",
+        aws_secret_access_key="t",
+        config=Config(retries={"total_max_attempts": 1}, connect_timeout=1),
+    )
+    stop = threading.Event()
+    Brake(stop=stop).attach(client)
+    stop.set()
+    used_by, layer = item("function", "api", 1), item("layer", "sci", 1)
+    outcomes = apply_plan(client, region_plan([used_by, layer], {layer.arn: (used_by.arn,)}), workers=1)
+    assert [(o.status, o.detail) for o in outcomes] == [
+        ("not-started", "interrupted (Ctrl-C)"),
+        ("not-started", "its users' deletes were not started"),
+    ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import zipfile
 
+import botocore.session
+import pytest
 from typer.testing import CliRunner
 
 from builder.cleanup import iampolicy
@@ -40,3 +42,35 @@ def test_bad_input_exits_2_with_a_hint():
     assert role.exit_code == 2 and "not an IAM role ARN" in role.stderr
     target = runner.invoke(app, ["prune", "--region", "us-east-1", "--target-usage", "150"])
     assert target.exit_code == 2 and "--target-usage" in target.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--account", "12"], "--account must be a 12-digit AWS account id, got '12'"),
+        (["--account", "1234567890123"], "--account must be a 12-digit"),
+        (["--account", "12345678901a"], "--account must be a 12-digit"),
+        (["--partition", "bogus"], "unknown partition 'bogus'"),
+        (["--partition", "aws-gov"], "unknown partition 'aws-gov' (did you mean 'aws-us-gov'?)"),
+        (
+            ["--partition", "aws-cn", "--assume", "arn:aws:iam::111111111111:role/x"],
+            "is not in the aws-cn partition",
+        ),
+    ],
+)
+def test_iam_policy_that_could_never_match_is_refused(args, message):
+    result = runner.invoke(app, ["iam-policy", "prune", *args])
+    assert result.exit_code == 2
+    assert message in result.stderr and result.stdout == ""
+
+
+def test_iam_policy_accepts_every_partition_and_any_account():
+    china = runner.invoke(app, ["iam-policy", "prune", "--partition", "aws-cn", "--account", "012345678901"])
+    assert china.exit_code == 0, china.stderr
+    resources = [s["Resource"] for s in json.loads(china.stdout)["Statement"]]
+    assert "arn:aws-cn:lambda:*:012345678901:function:*:*" in resources
+    assert runner.invoke(app, ["iam-policy", "prune"]).exit_code == 0
+
+
+def test_the_partitions_accepted_are_ones_botocore_knows():
+    assert set(iampolicy.PARTITIONS) <= set(botocore.session.get_session().get_available_partitions())

@@ -63,6 +63,8 @@ def test_every_setting_is_read_from_the_environment():
         ({"PRUNE_KEEP": "0"}, "--keep 0"),
         ({"PRUNE_KEEP": "three"}, "PRUNE_KEEP must be a whole number"),
         ({"AWS_REGION": ""}, "PRUNE_REGIONS is empty"),
+        ({"PRUNE_FUNCTIONS": "api-*,"}, "PRUNE_FUNCTIONS got an empty pattern"),
+        ({"PRUNE_LAYERS": " , "}, "PRUNE_LAYERS got an empty pattern"),
     ],
 )
 def test_bad_settings_stop_the_job_before_any_call(env, message):
@@ -114,7 +116,9 @@ def test_template_grants_exactly_the_printed_policy():
     for statement in statements:
         resource = statement["Resource"]
         statement["Resource"] = resource["Fn::Sub"] if isinstance(resource, dict) else resource
-    printed = iampolicy.prune_policy(partition="${AWS::Partition}", account="${AWS::AccountId}")["Statement"]
+    printed = iampolicy.policy_document(partition="${AWS::Partition}", account="${AWS::AccountId}")[
+        "Statement"
+    ]
     assert statements == printed
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from builder.cleanup.policy import Policy, has_keep_mark, keep_tag, split_list
+from builder.cleanup.policy import MAX_OLDER_THAN_DAYS, Policy, has_keep_mark, keep_tag, patterns, split_list
 from builder.errors import ConfigError
 
 
@@ -15,6 +15,20 @@ def test_keep_zero_is_refused_without_an_age_limit():
         Policy(keep=0)
     assert "--older-than" in (caught.value.hint or "")
     assert Policy(keep=0, older_than_days=14).keep == 0
+
+
+def test_keep_zero_needs_an_age_of_at_least_a_day():
+    with pytest.raises(ConfigError, match="--keep 0"):
+        Policy(keep=0, older_than_days=0)
+    assert Policy(keep=0, older_than_days=1).older_than_days == 1
+    assert Policy(keep=1, older_than_days=0).older_than_days == 0  # with a kept version, 0 is fine
+
+
+def test_the_largest_age_still_gives_a_cutoff():
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    assert Policy(older_than_days=MAX_OLDER_THAN_DAYS).cutoff(now).year == 1926
+    with pytest.raises(ConfigError, match="--older-than must be between 0 and 36500 days, got 740000"):
+        Policy(older_than_days=740_000)
 
 
 @pytest.mark.parametrize(
@@ -58,3 +72,11 @@ def test_keep_mark_in_layer_description():
 
 def test_split_list_accepts_commas_and_repeats():
     assert split_list(["us-east-1,eu-west-1", " ap-south-1 ", ""]) == ("us-east-1", "eu-west-1", "ap-south-1")
+
+
+def test_patterns_refuse_a_blank_part_and_split_the_rest():
+    assert patterns(["api-*, worker", "sci"], "--functions") == ("api-*", "worker", "sci")
+    assert patterns([], "--functions") == ()
+    for values in ([""], [" "], [","], ["api-*,"], ["api-*", ""]):
+        with pytest.raises(ConfigError, match="--functions got an empty pattern"):
+            patterns(values, "--functions")
