@@ -87,3 +87,9 @@ class Interrupted(LayerBuilderError):
     """The user pressed Ctrl-C; the message says what was done and what was not."""
 
     exit_code = 130  # 128 + SIGINT, what shells report for a command stopped by Ctrl-C
+
+
+class StackError(LayerBuilderError):
+    """The layers (and function code) given to `check` cannot work together on Lambda."""
+
+    exit_code = 11

@@ -10,7 +10,7 @@ from typing import Any
 import typer
 
 from builder.console import err_console, handle_errors
-from builder.errors import ConfigError, LayerBuilderError
+from builder.errors import ConfigError, StackError
 from builder.inspect import check, diff, html, inspection, render, sources
 
 app = typer.Typer()
@@ -25,10 +25,6 @@ ImportOpt = typer.Option(
 )
 NoTimeOpt = typer.Option(False, "--no-import-time", help="Skip measuring import time.")
 RunsOpt = typer.Option(3, "--runs", min=1, max=20, help="Import-time runs; the median one is shown.")
-
-
-class StackError(LayerBuilderError):
-    """The layers (and function code) given to `check` cannot work together."""
 
 
 def _lambda_client(region: str) -> Any:

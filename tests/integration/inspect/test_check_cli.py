@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from builder.errors import StackError
+
 LIMIT = 262_144_000
 
 
@@ -22,7 +24,7 @@ def test_a_stack_over_the_limit_fails_and_names_the_biggest_contributor(
 ):
     rest = zips.zeros_zip(tmp_path / "rest.zip", "python/rest/data.bin", LIMIT - 200_000_000 + 1)
     result = cli("check", big, rest)
-    assert result.exit_code == 1, result.stdout
+    assert result.exit_code == StackError.exit_code == 11, result.stdout
     first = result.stdout.splitlines()[0]
     assert first == (
         "cannot work: the function code and layers unzip to 262,144,001 bytes, 1 over Lambda's limit of "
@@ -110,7 +112,7 @@ def test_layers_for_different_runtimes_cannot_work(cli: Any, zips: ModuleType, c
     zips.built_layer(root / "layers", "one", "python3.12", "x86_64", {"python/one.py": 10})
     zips.built_layer(root / "layers", "two", "python3.11", "x86_64", {"python/two.py": 10})
     result = cli("check", "one", "two")
-    assert result.exit_code == 1
+    assert result.exit_code == StackError.exit_code == 11
     assert result.stdout.splitlines()[0] == (
         "cannot work: no runtime in common (layer 1 (one python3.12-x86_64): python3.12; "
         "layer 2 (two python3.11-x86_64): python3.11)"
@@ -121,7 +123,7 @@ def test_layers_for_different_architectures_cannot_work(cli: Any, zips: ModuleTy
     root = chdir()
     zips.built_layer(root / "layers", "one", "python3.12", "x86_64", {"python/one.py": 10})
     zips.built_layer(root / "layers", "two", "python3.12", "arm64", {"python/two.py": 10})
-    plan = cli.json("check", "one", "layers/two/python3.12-arm64", expect=1)
+    plan = cli.json("check", "one", "layers/two/python3.12-arm64", expect=StackError.exit_code)
     assert plan["problems"][0].startswith("no architecture in common")
     assert plan["runtimes"] == ["python3.12"] and plan["archs"] == []
 
@@ -129,7 +131,9 @@ def test_layers_for_different_architectures_cannot_work(cli: Any, zips: ModuleTy
 def test_the_runtime_the_user_names_must_be_one_the_layers_support(cli: Any, zips: ModuleType, chdir: Any):
     root = chdir()
     zips.built_layer(root / "layers", "one", "python3.12", "x86_64", {"python/one.py": 10})
-    plan = cli.json("check", "layers/one/python3.12-x86_64", "--runtime", "python3.13", expect=1)
+    plan = cli.json(
+        "check", "layers/one/python3.12-x86_64", "--runtime", "python3.13", expect=StackError.exit_code
+    )
     assert plan["problems"] == [
         "no runtime in common (layer 1 (layers/one/python3.12-x86_64): python3.12; the function (python3.13): python3.13)"
     ]
@@ -142,7 +146,7 @@ def test_an_elf_file_needing_a_newer_glibc_than_the_common_runtime_fails(
     zips.built_layer(
         root / "layers", "native", "python3.11", "x86_64", {"python/native/libspawn.so": glibc_2_34_library}
     )
-    plan = cli.json("check", "native", expect=1)
+    plan = cli.json("check", "native", expect=StackError.exit_code)
     assert plan["problems"] == [
         "ELF files need a newer glibc than any runtime the layers have in common offers "
         "(layer 1 (native python3.11-x86_64): python/native/libspawn.so needs glibc 2.34 but python3.11 has 2.26)"
@@ -170,7 +174,7 @@ def test_a_bare_zip_with_new_glibc_needs_is_limited_to_the_runtimes_that_load_it
 
 def test_more_than_five_layers_cannot_work(cli: Any, zips: ModuleType, tmp_path: Path):
     layers = [zips.write_zip(tmp_path / f"l{i}.zip", {f"python/m{i}.py": 10}) for i in range(6)]
-    plan = cli.json("check", *layers, expect=1)
+    plan = cli.json("check", *layers, expect=StackError.exit_code)
     assert plan["problems"] == ["6 layers; a Lambda function takes at most 5"]
 
 
