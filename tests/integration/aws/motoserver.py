@@ -22,6 +22,7 @@ returns every item of a listing in one page. This WSGI layer sits in front of mo
 - honours S3's ExpectedBucketOwner (403 AccessDenied for a bucket of another account; moto
   ignores it) and records every S3 request, so tests can check the header is on each call;
 - can add a fixed latency to every request (`latency`, seconds), as AWS's round trips have;
+- gives GetLayerVersion a Content.Location that serves the zip (moto answers "s3://");
 - holds matching requests for a set time before answering them (a delete that takes a while),
   so a test can act while calls are in flight.
 
@@ -66,6 +67,11 @@ CREDENTIAL = re.compile(r"Credential=(?P<key>[^/]+)/\d+/(?P<region>[^/]+)/(?P<se
 PUBLISH_LAYER = re.compile(r"^/2018-10-31/layers/(?P<name>[^/]+)/versions/?$")
 LAYER_POLICY = re.compile(r"^/2018-10-31/layers/(?P<name>[^/]+)/versions/(?P<version>\d+)/policy/?$")
 # PublishLayerVersion's request limit: a 50 MB zip in base64 (Klayers issue 116 quotes the message).
+LAYER_VERSION = re.compile(r"^/2018-10-31/layers/(?P<name>[^/]+)/versions/(?P<version>\d+)/?$")
+# Where this server serves a layer version's zip: AWS's GetLayerVersion gives a presigned S3 URL.
+LAYER_CONTENT = re.compile(
+    r"^/layer-content/(?P<account>\d+)/(?P<region>[a-z0-9-]+)/(?P<name>[^/]+)/(?P<version>\d+)$"
+)
 PUBLISH_REQUEST_LIMIT = 69_905_067
 
 
@@ -143,6 +149,7 @@ class LambdaExtensions:
     snapshots: dict[tuple[Any, ...], tuple[str, list[Any], bytes]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     latency: float = 0.0  # seconds added to every request
+    layer_urls: bool = True  # GetLayerVersion hands out a download URL, as AWS does
     s3_requests: list[S3Request] = field(default_factory=list)
 
     def reset(self) -> None:
@@ -156,12 +163,16 @@ class LambdaExtensions:
             self.snapshots.clear()
             self.s3_requests.clear()
             self.latency = 0.0
+            self.layer_urls = True
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if self.latency:
             time.sleep(self.latency)
         if "/s3/aws4_request" in environ.get("HTTP_AUTHORIZATION", ""):
             return self._s3(environ, start_response)
+        content = LAYER_CONTENT.match(environ.get("PATH_INFO", ""))
+        if content:  # a download URL handed out by GetLayerVersion, as unsigned as a presigned one
+            return self._layer_content(content, start_response)
         request = _request(environ)
         if request is None:
             return self.app(environ, start_response)
@@ -201,7 +212,31 @@ class LambdaExtensions:
         for pattern, (key, size) in PAGE_SIZES.items():
             if pattern.match(request.path) and request.method == "GET":
                 return self._paged(environ, start_response, request, key, size)
+        if LAYER_VERSION.match(request.path) and request.method == "GET" and self.layer_urls:
+            return self._layer_version(environ, start_response)
         return self.app(environ, start_response)
+
+    # ---- GetLayerVersion's Content.Location -----------------------------------------------------
+
+    def _layer_version(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        """moto answers Content.Location "s3://"; AWS gives a URL the zip can be downloaded from."""
+        status, headers, body = _call(self.app, environ)
+        if status.startswith("200"):
+            answer = json.loads(body)
+            _, _, _, region, account, _, name, version = answer["LayerVersionArn"].split(":")
+            host = environ.get("HTTP_HOST", "127.0.0.1")
+            answer["Content"]["Location"] = f"http://{host}/layer-content/{account}/{region}/{name}/{version}"
+            body = json.dumps(answer).encode()
+            headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+            headers.append(("Content-Length", str(len(body))))
+        start_response(status, headers)
+        return [body]
+
+    def _layer_content(self, found: re.Match[str], start_response: Callable[..., Any]) -> list[bytes]:
+        backend = lambda_backends[found["account"]][found["region"]]
+        data = backend.get_layer_version(unquote(found["name"]), found["version"]).code_bytes
+        start_response("200 OK", [("Content-Type", "application/zip"), ("Content-Length", str(len(data)))])
+        return [data]
 
     # ---- GetAccountSettings ---------------------------------------------------------------
 

@@ -1,25 +1,22 @@
 """A published layer as TARGET: GetLayerVersion over HTTP to the moto server, then its Content.Location.
 
-AWS answers GetLayerVersion with a presigned S3 URL for the layer's zip; moto answers "s3://". The
-`layer_urls` fixture puts AWS's behaviour in front of the moto server for these tests: it rewrites
-Content.Location to a URL on the same server that serves the zip's bytes.
+AWS answers GetLayerVersion with a presigned S3 URL for the layer's zip; moto answers "s3://", so the
+test server (motoserver.py) hands out a URL on itself that serves the zip's bytes.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import io
-import json
 import re
 import sys
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 import pytest
-from moto.awslambda.models import lambda_backends
+
+from builder.errors import StackError
 
 pytestmark = pytest.mark.aws
 
@@ -45,51 +42,6 @@ def _helpers() -> Any:
 zips = _helpers()
 
 
-class LayerUrls:
-    """WSGI: GetLayerVersion answers carry a download URL; that URL serves the layer version's zip."""
-
-    def __init__(self, app: Callable[..., Iterable[bytes]], base_url: str) -> None:
-        self.app = app
-        self.base_url = base_url
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        from lb_motoserver import _call  # type: ignore[import-not-found]  # loaded by the aws conftest
-
-        path = environ.get("PATH_INFO", "")
-        content = CONTENT_PATH.match(path)
-        if content:
-            layer = lambda_backends[content["account"]][content["region"]].get_layer_version(
-                unquote(content["name"]), content["version"]
-            )
-            start_response(
-                "200 OK",
-                [("Content-Type", "application/zip"), ("Content-Length", str(len(layer.code_bytes)))],
-            )
-            return [layer.code_bytes]
-        if not (VERSION_PATH.match(path) and environ["REQUEST_METHOD"] == "GET"):
-            return self.app(environ, start_response)
-        status, headers, body = _call(self.app, environ)
-        if status.startswith("200"):
-            answer = json.loads(body)
-            _, _, _, region, account, _, name, version = answer["LayerVersionArn"].split(":")
-            answer["Content"]["Location"] = (
-                f"{self.base_url}/layer-content/{account}/{region}/{name}/{version}"
-            )
-            body = json.dumps(answer).encode()
-            headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
-            headers.append(("Content-Length", str(len(body))))
-        start_response(status, headers)
-        return [body]
-
-
-@pytest.fixture
-def layer_urls(server: Any) -> Iterator[None]:
-    original = server.ext.app
-    server.ext.app = LayerUrls(original, server.url)
-    yield
-    server.ext.app = original
-
-
 def publish(seed: Any, name: str, data: bytes, runtimes: list[str], archs: list[str]) -> str:
     answer = seed.lam.publish_layer_version(
         LayerName=name, Content={"ZipFile": data}, CompatibleRuntimes=runtimes, CompatibleArchitectures=archs
@@ -101,7 +53,7 @@ def layer_bytes(tmp_path: Path, *parts: dict[str, bytes | int]) -> bytes:
     return zips.write_zip(tmp_path / "published.zip", *parts).read_bytes()  # type: ignore[no-any-return]
 
 
-def test_inspect_a_published_layer_by_its_arn(cli: Any, seed: Any, layer_urls: None, tmp_path: Path):
+def test_inspect_a_published_layer_by_its_arn(cli: Any, seed: Any, tmp_path: Path):
     data = layer_bytes(
         tmp_path, zips.dist("numpy", "2.0.0", {"numpy/__init__.py": 5000, "numpy/core.py": 3000})
     )
@@ -118,9 +70,7 @@ def test_inspect_a_published_layer_by_its_arn(cli: Any, seed: Any, layer_urls: N
     assert report["minimize"] is None
 
 
-def test_check_a_stack_of_a_published_layer_and_a_local_zip(
-    cli: Any, seed: Any, layer_urls: None, tmp_path: Path
-):
+def test_check_a_stack_of_a_published_layer_and_a_local_zip(cli: Any, seed: Any, tmp_path: Path):
     data = layer_bytes(tmp_path, zips.dist("numpy", "2.0.0", {"numpy/__init__.py": 5000}))
     arn = publish(seed, "sci", data, ["python3.12", "python3.13"], ["x86_64"])
     local = zips.write_zip(tmp_path / "mine.zip", zips.dist("numpy", "1.26.4", {"numpy/__init__.py": 4000}))
@@ -129,11 +79,11 @@ def test_check_a_stack_of_a_published_layer_and_a_local_zip(
     (numpy,) = plan["duplicates"]
     assert numpy["winner"] == f"layer 2 ({arn})"
     other = publish(seed, "old", layer_bytes(tmp_path, {"python/x.py": 10}), ["python3.11"], ["x86_64"])
-    plan = cli.json("check", arn, other, expect=1)
+    plan = cli.json("check", arn, other, expect=StackError.exit_code)
     assert plan["problems"][0].startswith("no runtime in common")
 
 
-def test_an_arn_that_does_not_exist_is_an_aws_error(cli: Any, seed: Any, layer_urls: None):
+def test_an_arn_that_does_not_exist_is_an_aws_error(cli: Any, seed: Any):
     arn = f"arn:aws:lambda:{REGION}:{seed.account}:layer:nothing:3"
     result = cli("inspect", arn, "--no-import-time")
     assert result.exit_code == 9
@@ -141,8 +91,11 @@ def test_an_arn_that_does_not_exist_is_an_aws_error(cli: Any, seed: Any, layer_u
     assert "lambda:GetLayerVersion permission" in result.stderr
 
 
-def test_a_layer_version_without_a_download_url_is_explained(cli: Any, seed: Any, tmp_path: Path):
+def test_a_layer_version_without_a_download_url_is_explained(
+    cli: Any, seed: Any, server: Any, tmp_path: Path
+):
     """moto on its own answers Content.Location "s3://", which is no URL to download from."""
+    server.ext.layer_urls = False
     arn = publish(seed, "sci", layer_bytes(tmp_path, {"python/x.py": 10}), ["python3.12"], ["x86_64"])
     result = cli("inspect", arn, "--no-import-time")
     assert result.exit_code == 9
