@@ -43,7 +43,9 @@ def compile_tree(
         "compileall",
         "-q",
         "-j",
-        "0",
+        # compileall's workers start sys.executable, which only the interpreter itself can run:
+        # behind a wrapper or an emulator it may be a foreign binary ("Exec format error").
+        "0" if python.runs_itself else "1",
         "--invalidation-mode",
         "unchecked-hash",
         "-d",

@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +38,8 @@ class Progress(Protocol):
 class BuildOptions:
     output_root: Path
     backend: manifest.Backend = "local"
-    python: Path | None = None  # interpreter override for bytecode and the smoke test
+    python: tuple[str, ...] | None = None  # interpreter command for bytecode and the smoke test
+    env: Mapping[str, str] | None = None  # where to discover interpreters; None: this process's
     bytecode: manifest.BytecodeMode | None = None  # override of the recipe's bytecode mode
     use_cache: bool = True
     keep_work: bool = False
@@ -83,7 +84,11 @@ def build(recipe: Recipe, target: Target, options: BuildOptions, progress: Progr
         locked, lock_path = lock.load_fresh(recipe, target)
     mode = options.bytecode or recipe.bytecode
     # The local backend is only interpreter discovery: done once, it also feeds the cache key.
-    local = local_backend.local_session(target, options.python) if options.backend != "docker" else None
+    local = (
+        local_backend.local_session(target, options.python, options.env)
+        if options.backend != "docker"
+        else None
+    )
     key = _build_key(recipe, target, options, lock_path, mode, local)
     final = output_dir(options, recipe, target)
     package.clear_leftovers(final.parent, final.name)

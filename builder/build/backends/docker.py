@@ -51,11 +51,15 @@ class ContainerPython:
 
     @property
     def label(self) -> str:
-        return f"{self.executable} in the build container"
+        return f"{self.executable} in the {self.box.platform} build container"
 
     @property
     def method(self) -> RunMethod:
         return "container"
+
+    @property
+    def runs_itself(self) -> bool:
+        return True
 
     def run(
         self, args: Sequence[str], *, step: str, env: Mapping[str, str], timeout: float | None

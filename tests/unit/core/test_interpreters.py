@@ -23,15 +23,15 @@ def test_found_in_a_pyenv_root(tmp_path: Path):
 
 
 def test_override_of_the_wrong_version_is_not_used(tmp_path: Path):
-    search = find("3.1", machine=None, override=Path(sys.executable), env={"PATH": ""})
+    search = find("3.1", machine=None, override=(sys.executable,), env={"PATH": ""})
     assert search.found is None
     assert search.looked_at == (f"--python: {sys.executable}",)
 
 
 def test_machine_must_match_for_the_smoke_test():
-    assert find(VERSION, machine=platform.machine(), override=Path(sys.executable)).found is not None
+    assert find(VERSION, machine=platform.machine(), override=(sys.executable,)).found is not None
     other = "aarch64" if platform.machine() == "x86_64" else "x86_64"
-    assert find(VERSION, machine=other, override=Path(sys.executable)).found is None
+    assert find(VERSION, machine=other, override=(sys.executable,)).found is None
 
 
 def test_nothing_found_lists_where_it_looked(tmp_path: Path):
