@@ -160,7 +160,10 @@ def configured(version: str, arch: str, env: Mapping[str, str]) -> tuple[str, Co
         table = tomlload.loads(path.read_text())
     except (OSError, UnicodeDecodeError, tomlload.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}", hint="fix or remove the file") from exc
-    section = table.get(f"python{version}")
+    # `[python3.14]` unquoted is the dotted key python3 -> 14 in TOML; accept it and the quoted form.
+    major, minor = version.split(".")
+    nested = table.get(f"python{major}", {})
+    section = table.get(f"python{version}") or (nested.get(minor) if isinstance(nested, dict) else None)
     if not isinstance(section, dict) or arch not in section:
         return None
     value = section[arch]

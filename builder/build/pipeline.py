@@ -233,10 +233,18 @@ def _check_request(recipe: Recipe, target: Target, options: BuildOptions, progre
         raise ConfigError(
             f"recipe {recipe.name} does not allow the {options.backend} backend (allowed: {', '.join(recipe.backends)})"
         )
-    if target.runtime.name not in recipe.runtimes or target.arch.name not in recipe.architectures:
+    # A runtime the recipe no longer lists by default (say, one Lambda deprecated) is still built on
+    # request while its committed lock exists.
+    listed = target.runtime.name in recipe.runtimes
+    if target.arch.name not in recipe.architectures or not (listed or recipe.lock_path(target.key).is_file()):
         raise ConfigError(
             f"recipe {recipe.name} does not support {target.key}",
             hint=f"it lists runtimes {', '.join(recipe.runtimes)} and architectures {', '.join(recipe.architectures)}",
+        )
+    if not listed:
+        progress.note(
+            f"{target.runtime.name} is not among {recipe.name}'s default runtimes "
+            f"({', '.join(recipe.runtimes)}); building it from its lock as asked"
         )
     if target.runtime.is_deprecated(options.today):
         progress.note(
