@@ -34,8 +34,9 @@ STANDIN_PACKAGES="python3,python3-pip,python3-venv,binutils"
 STANDIN_TARBALL="$CACHE/standin-$STANDIN_SUITE.tar"
 # The arm64 stand-in: what a user gets from the arm64 Lambda build images, with Debian's Python 3.13.
 ARM64_IMAGE="layer-builder-standin:trixie-arm64"
+ARM64_IMAGE_VERSION="2"  # bump when the image content changes: `up` rebuilds it
 ARM64_SUITE="trixie"
-ARM64_TARBALL="$CACHE/standin-$ARM64_SUITE-arm64.tar"
+ARM64_TARBALL="$CACHE/standin-$ARM64_SUITE-arm64-v2.tar"
 BINFMT_DIR="/proc/sys/fs/binfmt_misc"
 START_TIMEOUT_SECONDS=60
 STOP_TIMEOUT_SECONDS=30
@@ -217,6 +218,9 @@ build_arm64_tarball() {
     cp "$rootfs/usr/share/base-passwd/passwd.master" "$rootfs/etc/passwd"
     cp "$rootfs/usr/share/base-passwd/group.master" "$rootfs/etc/group"
     [ -e "$rootfs/usr/bin/sh" ] || ln -s dash "$rootfs/usr/bin/sh"
+    # ca-certificates' postinst would write the bundle Debian's pip loads when it starts.
+    mkdir -p "$rootfs/etc/ssl/certs"
+    cat "$rootfs"/usr/share/ca-certificates/mozilla/*.crt >"$rootfs/etc/ssl/certs/ca-certificates.crt"
     mkdir -p "$CACHE"
     tar -C "$rootfs" -c . >"$ARM64_TARBALL.partial"
     mv "$ARM64_TARBALL.partial" "$ARM64_TARBALL"
@@ -224,7 +228,10 @@ build_arm64_tarball() {
 }
 
 build_arm64_image() {
-    if engine image inspect "$ARM64_IMAGE" >/dev/null 2>&1; then
+    local have
+    have="$(engine image inspect --format '{{ index .Config.Labels "layer-builder.standin-version" }}' \
+        "$ARM64_IMAGE" 2>/dev/null || true)"
+    if [ "$have" = "$ARM64_IMAGE_VERSION" ]; then
         say "image $ARM64_IMAGE present"
         return 0
     fi
@@ -235,7 +242,8 @@ build_arm64_image() {
     local context
     context="$(mktemp -d "$STATE/context-arm64.XXXXXX")"
     ln "$ARM64_TARBALL" "$context/rootfs.tar" 2>/dev/null || cp "$ARM64_TARBALL" "$context/rootfs.tar"
-    printf 'FROM scratch\nADD rootfs.tar /\nENV LANG=C.UTF-8\nCMD ["/bin/bash"]\n' >"$context/Dockerfile"
+    printf 'FROM scratch\nADD rootfs.tar /\nENV LANG=C.UTF-8\nLABEL layer-builder.standin-version=%s\nCMD ["/bin/bash"]\n' \
+        "$ARM64_IMAGE_VERSION" >"$context/Dockerfile"
     DOCKER_BUILDKIT=0 engine build -q --platform linux/arm64 -t "$ARM64_IMAGE" "$context" >/dev/null ||
         { rm -rf "$context"; die "building $ARM64_IMAGE failed"; }
     rm -rf "$context"
