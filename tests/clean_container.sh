@@ -26,17 +26,33 @@ for name in PIP_CERT SSL_CERT_FILE REQUESTS_CA_BUNDLE; do
         args+=(-v "$value:$value:ro" -e "$name=$value")
     fi
 done
+# Local folders and files that pip settings name (find-links, file:// indexes, cert) are mounted
+# read-only at the same path.
+mount_locations() {
+    local word
+    for word in $1; do
+        word="${word#*=}"
+        word="${word#file://}"
+        # A local index (…/simple) links to files beside it: mount its parent.
+        case "$word" in */simple | */simple/) word="$(dirname "$word")" ;; esac
+        case "$word" in /*) [ -e "$word" ] && args+=(-v "$word:$word:ro") ;; esac
+    done
+    return 0
+}
 for name in PIP_INDEX_URL PIP_EXTRA_INDEX_URL PIP_TRUSTED_HOST PIP_DEFAULT_TIMEOUT PIP_FIND_LINKS; do
     value="${!name:-}"
     [ -n "$value" ] || continue
     args+=(-e "$name=$value")
-    for location in $value; do
-        location="${location#file://}"
-        [ -d "$location" ] && args+=(-v "$location:$location:ro")
-    done
+    mount_locations "$value"
 done
-for config in /etc/pip.conf "${XDG_CONFIG_HOME:-$HOME/.config}/pip/pip.conf" "$HOME/.pip/pip.conf"; do
-    [ -f "$config" ] && args+=(-v "$config:/etc/pip.conf:ro")
+user_config="${XDG_CONFIG_HOME:-$HOME/.config}/pip/pip.conf"
+[ -f /etc/pip.conf ] && args+=(-v "/etc/pip.conf:/etc/pip.conf:ro") && mount_locations "$(cat /etc/pip.conf)"
+for config in "$user_config" "$HOME/.pip/pip.conf"; do
+    if [ -f "$config" ]; then
+        args+=(-v "$config:/root/.config/pip/pip.conf:ro")
+        mount_locations "$(cat "$config")"
+        break
+    fi
 done
 for name in LAYER_BUILDER_DEBIAN_MIRROR; do
     [ -n "${!name:-}" ] && args+=(-e "$name=${!name}")

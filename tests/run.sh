@@ -35,6 +35,8 @@ command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || need+=(gcc-aarch64-linux-gnu
 # The cross compiler links only with the arm64 C runtime files (crti.o), which
 # --no-install-recommends leaves out.
 [ -e /usr/aarch64-linux-gnu/lib/crti.o ] || need+=(libc6-dev-arm64-cross)
+# llvm-strip: the minimizer's fallback strip for a machine without a GNU cross strip.
+command -v llvm-strip >/dev/null 2>&1 || need+=(llvm)
 command -v gcc >/dev/null 2>&1 || need+=(gcc)
 command -v g++ >/dev/null 2>&1 || need+=(g++)
 command -v zip >/dev/null 2>&1 || need+=(zip)
