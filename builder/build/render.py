@@ -152,13 +152,18 @@ def build_results(
             _mb(m.size.zipped_bytes),
             str(m.size.file_count),
             f"{m.bytecode.mode} ({m.bytecode.status})",
-            f"[{colour}]{smoke}[/{colour}]",
+            f"[{colour}]{smoke}[/{colour}]" + _how(m.verification.smoke.method),
             "yes" if result.cached else "no",
             _short_path(result.zip_path),
         )
     for key, _ in failures:
         table.add_row("", key, "", "", "", "", "[red]failed[/red]", "", "(see the error above)")
     console.print(table)
+
+
+def _how(method: str | None) -> str:
+    """How the smoke test ran: on this machine, under an emulator, or in the build container."""
+    return f" ({method})" if method else ""
 
 
 def _result_dict(result: pipeline.BuildResult) -> dict[str, Any]:
