@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from builder import proc
 from builder.build import bytecode, smoke
 from builder.build.interpreters import probe
 from builder.build.pythons import LocalPython
-from builder.manifest import RunMethod
+from builder.manifest import BytecodeMode, RunMethod
 from builder.recipe import SmokeTest
 
 HERE = probe(Path(sys.executable))
@@ -132,3 +133,25 @@ def test_compileall_uses_workers_only_when_the_interpreter_can_start_itself(
     bytecode.compile_tree(make_site(tmp_path, {"a.py": ""}), mode="pyc", python=runner, why_missing="")
     [argv] = runner.calls
     assert argv[argv.index("-j") + 1] == workers
+
+
+@pytest.mark.parametrize("mode", ["pyc", "sourceless"])
+def test_a_wrapper_compiles_the_same_bytecode_in_shares(tmp_path: Path, mode: BytecodeMode):
+    files = {f"pkg{i}/__init__.py": f"A = {i}\n" for i in range(4)} | {"single.py": "B = 1\n"}
+    log = tmp_path / "calls.log"
+    script = tmp_path / "wrapper"
+    script.write_text(f'#!/bin/sh\necho "$$" >> "{log}"\nexec "{sys.executable}" "$@"\n')
+    script.chmod(0o755)
+    wrapped = probe(script)
+    assert wrapped is not None and not wrapped.runs_itself
+    native, behind = make_site(tmp_path / "a", files), make_site(tmp_path / "b", files)
+    bytecode.compile_tree(native, mode=mode, python=PYTHON, why_missing="")
+    report = bytecode.compile_tree(behind, mode=mode, python=LocalPython(wrapped), why_missing="")
+    assert report.status == "compiled" and report.interpreter == str(script)
+
+    def pycs(site: Path) -> dict[str, bytes]:
+        return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*.pyc"))}
+
+    assert pycs(native) and pycs(native) == pycs(behind), "same file names and the same bytes"
+    calls = len(log.read_text().split()) - 1  # less the probe
+    assert calls == min(os.cpu_count() or 1, 5), "one process per core, each on a share"
