@@ -20,6 +20,7 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
 CACHE="${LAYER_BUILDER_DEBIAN_PYTHONS:-/tmp/layer-builder-pythons}"
+LAMBDA_ARM64_CPU="neoverse-n1"
 
 say() { printf 'debian_pythons: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -100,7 +101,9 @@ ensure_wrapper() {
     host="$(debian_arch "$(uname -m)")"
     if [ "$arch" != "$host" ]; then
         [ "$arch" = arm64 ] || die "only arm64 is emulated here"
-        line="exec qemu-aarch64-static -L '$root' '$root/usr/bin/python$version' \"\$@\""
+        # Lambda's arm64 CPU (Graviton2). qemu's default "max" CPU offers SME, whose emulation in
+        # qemu 7.2 computes wrong matrix products in the OpenBLAS kernels chosen for it.
+        line="exec qemu-aarch64-static -cpu $LAMBDA_ARM64_CPU -L '$root' '$root/usr/bin/python$version' \"\$@\""
     else
         local libs="$root/lib/x86_64-linux-gnu:$root/usr/lib/x86_64-linux-gnu"
         line="exec '$root/lib64/ld-linux-x86-64.so.2' --library-path '$libs' '$root/usr/bin/python$version' \"\$@\""
