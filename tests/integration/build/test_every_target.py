@@ -79,12 +79,14 @@ def pyc_magics(zip_path: Path) -> set[str]:
         return {archive.read(n)[:4].hex() for n in archive.namelist() if n.endswith(".pyc")}
 
 
-def native_or_debian(version: str, debian_python: Callable[[str, str], str]) -> list[str]:
+def native_or_debian(version: str, debian_python: Callable[[str, str], str]) -> tuple[list[str], list[str]]:
+    """The native interpreter the build finds by itself (no flag), else Debian's, named with --python."""
     found = find(version, machine="x86_64", override=None).found
     if found is not None and found.method == "native":
-        return list(found.command)
+        return list(found.command), []
     if version in DEBIAN_VERSIONS:
-        return [debian_python(version, "x86_64")]
+        wrapper = debian_python(version, "x86_64")
+        return [wrapper], ["--python", wrapper]
     pytest.skip(f"no Python {version} for x86_64 on this machine, and no Debian suite ships it")
 
 
@@ -102,8 +104,7 @@ def test_the_numpy_layer_is_verified_on_every_target(
     command: list[str] | None = None
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # no config but the test's own
     if how == "native":
-        command = native_or_debian(version, debian_python)
-        extra = ["--python", command[0]] if len(command) == 1 and "pythons" in command[0] else []
+        command, extra = native_or_debian(version, debian_python)
     elif how == "env":
         command = [debian_python(version, arch)]
         monkeypatch.setenv(f"LAYER_BUILDER_PYTHON_{version.replace('.', '_')}_{arch.upper()}", command[0])
