@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,3 +28,37 @@ def write_recipe(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+PYTHONS_SCRIPT = REPO / "tests" / "debian_pythons.sh"
+# A cold start installs qemu-user-static and debootstrap and unpacks a Debian root (about 40 s each).
+PYTHONS_TIMEOUT_SECONDS = 900
+
+
+@pytest.fixture(scope="session")
+def debian_python() -> Callable[[str, str], str]:
+    """The path of a wrapper script that runs Debian's Python `version` for `arch` (x86_64/arm64).
+
+    Under qemu-user for arm64, through its own loader for a newer amd64 Debian. FAILS, never skips,
+    when it cannot be made: every shipped runtime x arch must be verified somewhere.
+    """
+    made: dict[tuple[str, str], str] = {}
+
+    def wrapper(version: str, arch: str) -> str:
+        if (version, arch) not in made:
+            try:
+                done = subprocess.run(
+                    ["bash", str(PYTHONS_SCRIPT), "wrapper", version, arch],
+                    capture_output=True,
+                    text=True,
+                    timeout=PYTHONS_TIMEOUT_SECONDS,
+                    check=False,
+                )
+            except subprocess.TimeoutExpired as exc:
+                pytest.fail(f"{PYTHONS_SCRIPT} did not finish in {PYTHONS_TIMEOUT_SECONDS}s: {exc}")
+            if done.returncode != 0:
+                pytest.fail(f"{PYTHONS_SCRIPT} wrapper {version} {arch} failed:\n{done.stderr}")
+            made[version, arch] = done.stdout.strip().splitlines()[-1]
+        return made[version, arch]
+
+    return wrapper

@@ -3,6 +3,8 @@
 #
 #   tests/docker_engine.sh up      install docker.io + debootstrap if missing, start dockerd on a
 #                                  private socket, build the stand-in base image; idempotent
+#   tests/docker_engine.sh arm64   `up`, then register qemu-user emulation with binfmt_misc and build
+#                                  the arm64 stand-in image (trixie, python3.13); idempotent
 #   tests/docker_engine.sh env     print the `export DOCKER_HOST=...` line for this engine
 #   tests/docker_engine.sh down    stop the daemon; keeps images and the rootfs cache for a fast `up`
 #   tests/docker_engine.sh purge   `down`, then delete the state folder (images and cache too)
@@ -30,6 +32,12 @@ STANDIN_IMAGE="layer-builder-standin:bookworm"
 STANDIN_SUITE="bookworm"
 STANDIN_PACKAGES="python3,python3-pip,python3-venv,binutils"
 STANDIN_TARBALL="$CACHE/standin-$STANDIN_SUITE.tar"
+# The arm64 stand-in: what a user gets from the arm64 Lambda build images, with Debian's Python 3.13.
+ARM64_IMAGE="layer-builder-standin:trixie-arm64"
+ARM64_IMAGE_VERSION="2"  # bump when the image content changes: `up` rebuilds it
+ARM64_SUITE="trixie"
+ARM64_TARBALL="$CACHE/standin-$ARM64_SUITE-arm64-v2.tar"
+BINFMT_DIR="/proc/sys/fs/binfmt_misc"
 START_TIMEOUT_SECONDS=60
 STOP_TIMEOUT_SECONDS=30
 
@@ -165,6 +173,91 @@ cmd_up() {
     say "ready; use: export DOCKER_HOST=unix://$SOCK"
 }
 
+# Lets the engine run arm64 containers the way Docker Desktop does: the kernel hands aarch64 binaries
+# to qemu-user. The F flag opens the emulator now, so it also works inside containers' own roots.
+register_binfmt() {
+    local conf=/usr/lib/binfmt.d/qemu-aarch64.conf
+    if ! command -v qemu-aarch64-static >/dev/null 2>&1 || [ ! -f "$conf" ]; then
+        [ "$(id -u)" -eq 0 ] || die "need root to install qemu-user-static (run with sudo)"
+        say "installing qemu-user-static"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends qemu-user-static >/dev/null
+    fi
+    if [ ! -e "$BINFMT_DIR/register" ]; then
+        mount -t binfmt_misc binfmt_misc "$BINFMT_DIR" ||
+            die "cannot mount binfmt_misc at $BINFMT_DIR (needs root on the engine's host)"
+    fi
+    if [ ! -e "$BINFMT_DIR/qemu-aarch64" ]; then
+        say "registering qemu-aarch64 with binfmt_misc"
+        # The conf line without its flags, then F (fix binary) plus the P and O the conf asks for.
+        sed -E 's/:[A-Z]*$/:OPF/' "$conf" >"$BINFMT_DIR/register"
+    fi
+    [ "$(head -n 1 "$BINFMT_DIR/qemu-aarch64")" = enabled ] || die "qemu-aarch64 is registered but disabled"
+}
+
+# An arm64 root unpacked without running anything in it (`dpkg -x`), so no emulation is needed to
+# make it; only the steps maintainer scripts would do that a container needs are done by hand.
+build_arm64_tarball() {
+    local mirror rootfs
+    mirror="${LAYER_BUILDER_DEBIAN_MIRROR:-$(apt_mirror)}"
+    [ -n "$mirror" ] || die "no Debian mirror found in /etc/apt/sources*; set LAYER_BUILDER_DEBIAN_MIRROR"
+    rootfs="$(mktemp -d "$STATE/rootfs-arm64.XXXXXX")"
+    say "debootstrap --foreign $ARM64_SUITE arm64 from $mirror (a minute or two)"
+    if ! debootstrap --foreign --arch=arm64 --variant=minbase --include="$STANDIN_PACKAGES" \
+        "$ARM64_SUITE" "$rootfs" "$mirror" >"$STATE/debootstrap-arm64.log" 2>&1; then
+        tail -n 20 "$STATE/debootstrap-arm64.log" >&2 || true
+        rm -rf "$rootfs"
+        die "debootstrap failed (log: $STATE/debootstrap-arm64.log)"
+    fi
+    for deb in "$rootfs"/var/cache/apt/archives/*.deb; do
+        dpkg -x "$deb" "$rootfs"
+    done
+    rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/debootstrap
+    # base-passwd's postinst would write these; dash's would point /bin/sh at dash.
+    cp "$rootfs/usr/share/base-passwd/passwd.master" "$rootfs/etc/passwd"
+    cp "$rootfs/usr/share/base-passwd/group.master" "$rootfs/etc/group"
+    [ -e "$rootfs/usr/bin/sh" ] || ln -s dash "$rootfs/usr/bin/sh"
+    # ca-certificates' postinst would write the bundle Debian's pip loads when it starts.
+    mkdir -p "$rootfs/etc/ssl/certs"
+    cat "$rootfs"/usr/share/ca-certificates/mozilla/*.crt >"$rootfs/etc/ssl/certs/ca-certificates.crt"
+    mkdir -p "$CACHE"
+    tar -C "$rootfs" -c . >"$ARM64_TARBALL.partial"
+    mv "$ARM64_TARBALL.partial" "$ARM64_TARBALL"
+    rm -rf "$rootfs"
+}
+
+build_arm64_image() {
+    local have
+    have="$(engine image inspect --format '{{ index .Config.Labels "layer-builder.standin-version" }}' \
+        "$ARM64_IMAGE" 2>/dev/null || true)"
+    if [ "$have" = "$ARM64_IMAGE_VERSION" ]; then
+        say "image $ARM64_IMAGE present"
+        return 0
+    fi
+    [ -f "$ARM64_TARBALL" ] || build_arm64_tarball
+    say "building $ARM64_IMAGE from $ARM64_TARBALL"
+    # `docker import --platform` is ignored by this engine (the image would say amd64); a build
+    # FROM scratch records the platform it was asked for.
+    local context
+    context="$(mktemp -d "$STATE/context-arm64.XXXXXX")"
+    ln "$ARM64_TARBALL" "$context/rootfs.tar" 2>/dev/null || cp "$ARM64_TARBALL" "$context/rootfs.tar"
+    printf 'FROM scratch\nADD rootfs.tar /\nENV LANG=C.UTF-8\nLABEL layer-builder.standin-version=%s\nCMD ["/bin/bash"]\n' \
+        "$ARM64_IMAGE_VERSION" >"$context/Dockerfile"
+    DOCKER_BUILDKIT=0 engine build -q --platform linux/arm64 -t "$ARM64_IMAGE" "$context" >/dev/null ||
+        { rm -rf "$context"; die "building $ARM64_IMAGE failed"; }
+    rm -rf "$context"
+}
+
+cmd_arm64() {
+    cmd_up
+    register_binfmt
+    build_arm64_image
+    engine run --rm --platform linux/arm64 --network none "$ARM64_IMAGE" uname -m | grep -qx aarch64 ||
+        die "the engine does not run $ARM64_IMAGE as aarch64"
+    say "arm64 ready: $ARM64_IMAGE"
+}
+
 cmd_down() {
     local pid waited=0
     if pid="$(daemon_pid)"; then
@@ -205,12 +298,13 @@ cmd_purge() {
 
 case "${1:-}" in
 up) cmd_up ;;
+arm64) cmd_arm64 ;;
 down) cmd_down ;;
 purge) cmd_purge ;;
 env) printf 'export DOCKER_HOST=unix://%s\n' "$SOCK" ;;
 mirror) apt_mirror ;;
 *)
-    printf 'usage: %s up|down|purge|env\n' "$0" >&2
+    printf 'usage: %s up|arm64|down|purge|env\n' "$0" >&2
     exit 2
     ;;
 esac

@@ -8,9 +8,12 @@ depend on file mtimes, which zips and Lambda do not preserve.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from builder import proc
 from builder.build import steps
 from builder.build.pythons import PythonRunner
 from builder.errors import BuildError
@@ -37,25 +40,16 @@ def compile_tree(
         return BytecodeReport(mode=mode, status="skipped", reason="bytecode = none", interpreter=None)
     if python is None:
         return BytecodeReport(mode=mode, status="skipped", reason=why_missing, interpreter=None)
-    argv: list[str] = [
-        "-I",
-        "-m",
-        "compileall",
-        "-q",
-        "-j",
-        "0",
-        "--invalidation-mode",
-        "unchecked-hash",
-        "-d",
-        RUNTIME_PREFIX,
-    ]
-    if mode == "sourceless":
-        argv.append("-b")  # legacy location: x.pyc beside x.py, importable once x.py is gone
-    argv.append(str(site))
-    result = python.run(argv, step=steps.BYTECODE, env={"PYTHONDONTWRITEBYTECODE": ""}, timeout=None)
-    failed = _failed_files(result.stdout, site)
-    if not result.ok and not failed:
-        raise BuildError(steps.BYTECODE, f"compileall failed:\n{result.tail()}")
+    # compileall's own workers start sys.executable, which only the interpreter itself is known to
+    # run: behind a wrapper or an emulator it may be a foreign binary ("Exec format error"). Then
+    # the command itself is started once per core, each on a share of the tree.
+    shares = [[site]] if python.runs_itself else _shares(site, os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=len(shares)) as pool:
+        results = list(pool.map(lambda paths: _compileall(python, site, paths, mode), shares))
+    failed = [path for result in results for path in _failed_files(result.stdout, site)]
+    broken = next((result for result in results if not result.ok), None)
+    if broken is not None and not failed:
+        raise BuildError(steps.BYTECODE, f"compileall failed:\n{broken.tail()}")
     if mode == "sourceless":
         _drop_sources(site, keep=set(failed))
     return BytecodeReport(
@@ -65,6 +59,34 @@ def compile_tree(
         interpreter=python.label,
         failed=tuple(sorted(failed)),
     )
+
+
+def _compileall(python: PythonRunner, site: Path, paths: list[Path], mode: BytecodeMode) -> proc.Result:
+    # -s/-p (not -d): the recorded file names are relative to site for any path compiled.
+    argv = ["-I", "-m", "compileall", "-q", "-j", "0" if python.runs_itself else "1"]
+    argv += ["--invalidation-mode", "unchecked-hash", "-s", str(site), "-p", RUNTIME_PREFIX]
+    if mode == "sourceless":
+        argv.append("-b")  # legacy location: x.pyc beside x.py, importable once x.py is gone
+    argv += [str(path) for path in paths]
+    return python.run(argv, step=steps.BYTECODE, env={"PYTHONDONTWRITEBYTECODE": ""}, timeout=None)
+
+
+def _shares(site: Path, count: int) -> list[list[Path]]:
+    """The top-level entries of site in `count` groups of about equal numbers of modules."""
+    count = max(1, count)
+    totals: list[int] = [0] * count
+    groups: list[list[Path]] = [[] for _ in range(count)]
+    for entry in sorted(site.iterdir(), key=lambda e: (-_modules(e), e.name)):
+        smallest = totals.index(min(totals))
+        totals[smallest] += _modules(entry)
+        groups[smallest].append(entry)
+    return [members for members in groups if members] or [[site]]
+
+
+def _modules(entry: Path) -> int:
+    if entry.is_file():
+        return 1 if entry.suffix == ".py" else 0
+    return sum(1 for _ in entry.rglob("*.py"))
 
 
 def _failed_files(output: str, site: Path) -> list[str]:

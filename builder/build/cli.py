@@ -9,6 +9,7 @@ import typer
 
 from builder.build import lock, pipeline, render
 from builder.build.backends import base
+from builder.build.interpreters import parse_command
 from builder.build.progress import RichProgress
 from builder.console import choice, console, err_console, handle_errors, report_error
 from builder.errors import LayerBuilderError
@@ -122,8 +123,11 @@ def build_command(
     network: str = NetworkOpt,
     keep_container: bool = KeepContainerOpt,
     output: Path = typer.Option(Path("layers"), "--output", "-o", help="Output folder."),
-    python: Path | None = typer.Option(
-        None, "--python", help="Interpreter of the target version for bytecode and the smoke test."
+    python: str | None = typer.Option(
+        None,
+        "--python",
+        help="Interpreter of the target version for bytecode and the smoke test: an executable, a "
+        "wrapper script or a launcher command, run exactly as given (see docs/interpreters.md).",
     ),
     bytecode: str | None = typer.Option(
         None,
@@ -147,7 +151,7 @@ def build_command(
     options = pipeline.BuildOptions(
         output_root=output.resolve(),
         backend=cast(Backend, backend),  # checked by the option callback
-        python=python,
+        python=parse_command(python) if python is not None else None,
         bytecode=cast("BytecodeMode | None", bytecode),
         use_cache=not (no_cache or explain),
         dry_run=dry_run,

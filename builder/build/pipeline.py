@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +38,8 @@ class Progress(Protocol):
 class BuildOptions:
     output_root: Path
     backend: manifest.Backend = "local"
-    python: Path | None = None  # interpreter override for bytecode and the smoke test
+    python: tuple[str, ...] | None = None  # interpreter command for bytecode and the smoke test
+    env: Mapping[str, str] | None = None  # where to discover interpreters; None: this process's
     bytecode: manifest.BytecodeMode | None = None  # override of the recipe's bytecode mode
     use_cache: bool = True
     keep_work: bool = False
@@ -116,7 +117,7 @@ def _backend(target: Target, options: BuildOptions) -> base.Backend:
 
         return docker.DockerBackend(target=target, settings=options.docker)
     # The local backend is interpreter discovery: done once, it also feeds the cache key.
-    return local_backend.local_backend(target, options.python)
+    return local_backend.local_backend(target, options.python, options.env)
 
 
 @contextmanager
@@ -234,10 +235,18 @@ def _check_request(recipe: Recipe, target: Target, options: BuildOptions, progre
         raise ConfigError(
             f"recipe {recipe.name} does not allow the {options.backend} backend (allowed: {', '.join(recipe.backends)})"
         )
-    if target.runtime.name not in recipe.runtimes or target.arch.name not in recipe.architectures:
+    # A runtime the recipe no longer lists by default (say, one Lambda deprecated) is still built on
+    # request while its committed lock exists.
+    listed = target.runtime.name in recipe.runtimes
+    if target.arch.name not in recipe.architectures or not (listed or recipe.lock_path(target.key).is_file()):
         raise ConfigError(
             f"recipe {recipe.name} does not support {target.key}",
             hint=f"it lists runtimes {', '.join(recipe.runtimes)} and architectures {', '.join(recipe.architectures)}",
+        )
+    if not listed:
+        progress.note(
+            f"{target.runtime.name} is not among {recipe.name}'s default runtimes "
+            f"({', '.join(recipe.runtimes)}); building it from its lock as asked"
         )
     if target.runtime.is_deprecated(options.today):
         progress.note(

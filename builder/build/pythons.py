@@ -6,6 +6,7 @@ the exit code and output"; where the interpreter lives is the backend's business
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -24,6 +25,8 @@ class PythonRunner(Protocol):
     def label(self) -> str: ...  # for messages and the manifest
     @property
     def method(self) -> RunMethod: ...  # how it runs the target's code: native, emulated, container
+    @property
+    def runs_itself(self) -> bool: ...  # its child processes can start its sys.executable
 
     def run(
         self, args: Sequence[str], *, step: str, env: Mapping[str, str], timeout: float | None
@@ -44,17 +47,24 @@ class LocalPython:
 
     @property
     def label(self) -> str:
-        return str(self.interpreter.path)
+        return self.interpreter.label
 
     @property
     def method(self) -> RunMethod:
-        return "native"
+        return self.interpreter.method
+
+    @property
+    def runs_itself(self) -> bool:
+        return self.interpreter.runs_itself
 
     def run(
         self, args: Sequence[str], *, step: str, env: Mapping[str, str], timeout: float | None
     ) -> proc.Result:
-        import os
-
+        # Exactly the command found or given: a wrapper or launcher may be the only way to run it.
         return proc.run(
-            [self.interpreter.path, *args], step=step, env={**os.environ, **env}, timeout=timeout, check=False
+            [*self.interpreter.command, *args],
+            step=step,
+            env={**os.environ, **env},
+            timeout=timeout,
+            check=False,
         )

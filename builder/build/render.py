@@ -13,7 +13,7 @@ from builder.build import lock, pipeline
 from builder.console import console
 from builder.errors import LayerBuilderError
 from builder.recipe import Recipe
-from builder.runtimes import get_target
+from builder.runtimes import get_target, runtimes
 
 
 def _short_path(path: Path | None) -> str:
@@ -77,10 +77,13 @@ def _lock_state(recipe: Recipe, runtime: str, arch: str) -> tuple[str, dict[str,
 
 
 def recipe_detail(recipe: Recipe, *, as_json: bool) -> None:
+    # The default runtimes, then any other runtime whose lock is committed (built on request).
+    others = [r for r in runtimes() if r not in recipe.runtimes]
     locks = {
         f"{runtime}-{arch}": _lock_state(recipe, runtime, arch)
-        for runtime in recipe.runtimes
+        for runtime in (*recipe.runtimes, *others)
         for arch in recipe.architectures
+        if runtime in recipe.runtimes or recipe.lock_path(f"{runtime}-{arch}").is_file()
     }
     if as_json:
         data = _recipe_dict(recipe) | {"locks": {k: {"state": s, "pins": p} for k, (s, p) in locks.items()}}
@@ -149,13 +152,18 @@ def build_results(
             _mb(m.size.zipped_bytes),
             str(m.size.file_count),
             f"{m.bytecode.mode} ({m.bytecode.status})",
-            f"[{colour}]{smoke}[/{colour}]",
+            f"[{colour}]{smoke}[/{colour}]" + _how(m.verification.smoke.method),
             "yes" if result.cached else "no",
             _short_path(result.zip_path),
         )
     for key, _ in failures:
         table.add_row("", key, "", "", "", "", "[red]failed[/red]", "", "(see the error above)")
     console.print(table)
+
+
+def _how(method: str | None) -> str:
+    """How the smoke test ran: on this machine, under an emulator, or in the build container."""
+    return f" ({method})" if method else ""
 
 
 def _result_dict(result: pipeline.BuildResult) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 
+from builder.build import interpreters
 from builder.console import err_console, handle_errors
 from builder.errors import ConfigError, StackError
 from builder.inspect import check, diff, html, inspection, render, sources
@@ -19,7 +20,12 @@ RuntimeOpt = typer.Option(None, "--runtime", "-r", help="Runtime of a built reci
 ArchOpt = typer.Option(None, "--arch", "-a", help="Architecture of a built recipe: x86_64 or arm64.")
 LayersOpt = typer.Option(Path("layers"), "--layers", help="Folder the recipes were built into.")
 JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")
-PythonOpt = typer.Option(None, "--python", help="Interpreter of the layer's Python version for import times.")
+PythonOpt = typer.Option(
+    None,
+    "--python",
+    help="Interpreter of the layer's Python version for import times: an executable, a wrapper or a "
+    "launcher command, run exactly as given (see docs/interpreters.md).",
+)
 ImportOpt = typer.Option(
     None, "--import", help="Module to time (repeatable; default: the recipe's smoke imports)."
 )
@@ -42,7 +48,7 @@ def _where(layers: Path, runtime: str | None, arch: str | None, scratch: Path) -
 
 def _times(
     skip: bool,
-    python: Path | None,
+    python: str | None,
     runtime: str | None,
     arch: str | None,
     imports: list[str] | None,
@@ -50,7 +56,7 @@ def _times(
 ) -> inspection.TimeOptions:
     return inspection.TimeOptions(
         measure=not skip,
-        python=python,
+        python=interpreters.parse_command(python) if python is not None else None,
         runtime=runtime,
         arch=arch,
         imports=tuple(imports or ()),
@@ -78,7 +84,7 @@ def inspect_command(
     runtime: str | None = RuntimeOpt,
     arch: str | None = ArchOpt,
     layers: Path = LayersOpt,
-    python: Path | None = PythonOpt,
+    python: str | None = PythonOpt,
     imports: list[str] | None = ImportOpt,
     no_import_time: bool = NoTimeOpt,
     runs: int = RunsOpt,
@@ -137,7 +143,7 @@ def diff_command(
     runtime: str | None = RuntimeOpt,
     arch: str | None = ArchOpt,
     layers: Path = LayersOpt,
-    python: Path | None = PythonOpt,
+    python: str | None = PythonOpt,
     no_import_time: bool = NoTimeOpt,
     runs: int = RunsOpt,
     as_json: bool = JsonOpt,

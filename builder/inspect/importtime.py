@@ -175,7 +175,7 @@ def _top(module: str) -> str:
 
 def measure(
     zip_path: Path,
-    python: Path,
+    python: Sequence[str],
     imports: Sequence[str],
     *,
     scratch: Path,
@@ -196,7 +196,7 @@ def measure(
     # base_env: what the interpreter itself may need to start (PATH, LD_LIBRARY_PATH); -I ignores PYTHON*.
     env = {**base_env, "PYTHONDONTWRITEBYTECODE": "1", "HOME": str(scratch), "TMPDIR": str(scratch)}
     argv: list[str | Path] = [
-        python,
+        *python,  # a command, run exactly as given (a wrapper or an emulator launcher)
         "-I",
         "-S",
         "-B",

@@ -16,7 +16,7 @@ from builder.runtimes import get_architecture, get_runtime, limits
 @dataclass(frozen=True, kw_only=True)
 class TimeOptions:
     measure: bool = True
-    python: Path | None = None  # an interpreter of the target's version, instead of searching
+    python: Sequence[str] | None = None  # a command running the target's Python, instead of searching
     runtime: str | None = None  # for a zip without a manifest
     arch: str | None = None
     imports: tuple[str, ...] = ()  # instead of the recipe's smoke imports
@@ -72,7 +72,7 @@ def import_times(
         )
     return importtime.measure(
         source.zip_path,
-        search.found.path,
+        search.found.command,
         imports,
         scratch=scratch,
         layer_modules=module_names(listing),

@@ -29,6 +29,8 @@ from builder.runtimes import Target, host_machine
 
 # Inside the container the host's pip cache is mounted here, so wheels are downloaded once.
 CONTAINER_PIP_CACHE = "/tmp/layer-builder-pip-cache"
+# qemu's name for the core of Lambda's arm64 machines (AWS Graviton2).
+LAMBDA_ARM64_CPU = "neoverse-n1"
 
 
 def dockerfile_text() -> bytes:
@@ -70,11 +72,15 @@ class ContainerPython:
 
     @property
     def label(self) -> str:
-        return f"{self.executable} in the build container"
+        return f"{self.executable} in the {self.box.platform} build container"
 
     @property
     def method(self) -> RunMethod:
         return "container"
+
+    @property
+    def runs_itself(self) -> bool:
+        return True
 
     def run(
         self, args: Sequence[str], *, step: str, env: Mapping[str, str], timeout: float | None
@@ -154,7 +160,7 @@ def docker_session(
         image=image,
         platform=platform,
         mounts=mounts,
-        env=carried.env,
+        env={**carried.env, **emulation_env(target)},
         network=settings.network,
         keep=settings.keep_container,
         notify=notify,
@@ -163,6 +169,17 @@ def docker_session(
         yield DockerSession(
             target=target, box=box, python=python, pip_env=pip_env, work=work, on_output=on_output
         )
+
+
+def emulation_env(target: Target) -> dict[str, str]:
+    """For a foreign architecture, the CPU qemu-user emulates: Lambda's arm64 CPU (Graviton2).
+
+    qemu's default "max" CPU offers SME, which OpenBLAS then uses and qemu 7.2 emulates wrongly
+    (matrix products come out wrong); a real Lambda CPU has no SME. Ignored when nothing emulates.
+    """
+    if target.arch.machine == host_machine() or target.arch.machine != "aarch64":
+        return {}
+    return {"QEMU_CPU": LAMBDA_ARM64_CPU}
 
 
 @contextmanager

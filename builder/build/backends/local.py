@@ -5,6 +5,8 @@ Only wheels: a locked sdist needs the docker backend (builder/build/backends/doc
 
 from __future__ import annotations
 
+import shlex
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +43,7 @@ class LocalBackend:
         """What of the local backend changes a layer: the interpreters that compile and smoke-test it."""
 
         def describe(python: PythonRunner | None) -> str | None:
-            return f"{python.label} {python.version} {python.machine}" if python else None
+            return f"{python.label} {python.version} {python.machine} {python.method}" if python else None
 
         return {
             "backend": "local",
@@ -53,25 +55,47 @@ class LocalBackend:
         return nullcontext(self.session)
 
 
-def local_backend(target: Target, python: Path | None) -> LocalBackend:
-    return LocalBackend(local_session(target, python))
+def local_backend(
+    target: Target, python: Sequence[str] | None, env: Mapping[str, str] | None = None
+) -> LocalBackend:
+    return LocalBackend(local_session(target, python, env))
 
 
-def local_session(target: Target, python: Path | None) -> LocalSession:
+def local_session(
+    target: Target, python: Sequence[str] | None, env: Mapping[str, str] | None = None
+) -> LocalSession:
+    """Interpreters for bytecode (the target's version) and the smoke test (also its machine)."""
     version, machine = target.runtime.python, target.arch.machine
-    compiler = interpreters.find(version, machine=None, override=python)
-    runner = interpreters.find(version, machine=machine, override=python)
-    if python is not None and compiler.found is None:
-        raise ConfigError(
-            f"--python {python} is not a working Python {version} interpreter",
-            hint=f"name the python{version} executable, or leave --python out to search PATH, pyenv and uv",
-        )
+    if python is not None:
+        _check_override(tuple(python), version)
+    compiler = interpreters.find(version, machine=None, override=python, env=env)
+    runner = interpreters.find(version, machine=machine, override=python, env=env)
+    variable = interpreters.env_variable(version, target.arch.name)  # the way to provide one
     return LocalSession(
         target=target,
         bytecode_python=LocalPython(compiler.found) if compiler.found else None,
         smoke_python=LocalPython(runner.found) if runner.found else None,
         why_no_bytecode=f"no Python {version} found ({compiler.describe()}); pass --python",
-        why_no_smoke=f"no Python {version} for {machine} found ({runner.describe()})",
+        why_no_smoke=(
+            f"no Python {version} for {machine} found ({runner.describe()}); "
+            f"set {variable} to a command that runs one (see docs/interpreters.md)"
+        ),
+    )
+
+
+def _check_override(command: tuple[str, ...], version: str) -> None:
+    """--python must be a working Python of the target version; say what it answered otherwise."""
+    answer = interpreters.ask(command)
+    found = answer.interpreter
+    if found is not None and found.version == version:
+        return
+    raise ConfigError(
+        f"--python {shlex.join(command)} is not a working Python {version} interpreter: {answer.said}",
+        hint=(
+            f"name a python{version} executable, a wrapper script or a launcher command "
+            "(e.g. 'qemu-aarch64-static -L ROOT ROOT/usr/bin/python3.13'), "
+            "or leave --python out to search PATH, pyenv, uv and the configured commands"
+        ),
     )
 
 

@@ -167,3 +167,13 @@ def test_host_passthrough_combines_bundle_and_index_settings(tmp_path: Path, bun
     assert result.env["PIP_EXTRA_INDEX_URL"] == f"file://{simple}"
     assert result.env["PIP_CERT"] == CA_BUNDLE_PATH
     assert {mount.container_path for mount in result.mounts} == {CA_BUNDLE_PATH, str(tmp_path / "repo")}
+
+
+def test_emulated_arm64_containers_get_lambdas_cpu_model() -> None:
+    # qemu's default CPU offers SME; OpenBLAS's SME kernels come out wrong under qemu 7.2.
+    from builder.build.backends.docker import emulation_env
+    from builder.runtimes import get_target, host_machine
+
+    arm64 = emulation_env(get_target("python3.13", "arm64"))
+    assert arm64 == ({} if host_machine() == "aarch64" else {"QEMU_CPU": "neoverse-n1"})
+    assert emulation_env(get_target("python3.13", "x86_64")) == {}

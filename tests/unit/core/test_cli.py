@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from builder.cli import app
+from builder.recipe import parse_recipe
 
 runner = CliRunner()
 
@@ -112,3 +114,28 @@ def test_unknown_backend_is_refused(repo: Path, tmp_path: Path):
     result = _build(repo, tmp_path / "out", "--backend", "podman")
     assert result.exit_code == 2
     assert "unknown backend 'podman'" in result.output
+
+
+def test_a_runtime_outside_the_defaults_is_built_on_request_while_its_lock_exists(
+    repo: Path, write_recipe, tmp_path: Path
+):
+    path = write_recipe(
+        '[layer]\nrequirements = ["numpy<9"]\nruntimes = ["python3.12"]\narchitectures = ["x86_64"]\n'
+    )
+    lock_dir = path.parent / "locks" / "demo"
+    lock_dir.mkdir(parents=True)
+    shutil.copy(repo / "recipes" / "locks" / "numpy" / "python3.11-x86_64.txt", lock_dir)
+    result = runner.invoke(
+        app, ["build", str(path), "-r", "python3.11", "-a", "x86_64", "-o", str(tmp_path / "o")]
+    )
+    # Past the recipe check, on to the lock, which is stale: its requirements differ (no network).
+    assert "does not support" not in result.output
+    assert "not among demo's default runtimes" in _unboxed(result.output)
+    assert result.exit_code == 4, result.output
+
+
+def test_shipped_recipes_default_to_the_runtimes_lambda_still_accepts(repo: Path):
+    for name in ("numpy", "scipy", "pandas", "scipy-stack"):
+        recipe = parse_recipe(repo / "recipes" / f"{name}.toml")
+        assert recipe.runtimes == ("python3.12", "python3.13", "python3.14"), name
+        assert recipe.architectures == ("x86_64", "arm64"), name

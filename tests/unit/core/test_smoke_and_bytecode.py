@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
+from builder import proc
 from builder.build import bytecode, smoke
 from builder.build.interpreters import probe
 from builder.build.pythons import LocalPython
+from builder.manifest import BytecodeMode, RunMethod
 from builder.recipe import SmokeTest
 
 HERE = probe(Path(sys.executable))
@@ -97,3 +104,54 @@ def test_no_interpreter_or_none_mode_skips_with_reason(tmp_path: Path):
     none = bytecode.compile_tree(site, mode="none", python=PYTHON, why_missing="")
     assert none.status == "skipped"
     assert not list(site.rglob("*.pyc"))
+
+
+@dataclass(frozen=True)
+class Recording:
+    """Records the arguments it is run with (pure logic: which compileall flags are chosen)."""
+
+    runs_itself: bool
+    calls: list[list[str]] = field(default_factory=list)
+    version: str = "3.13"
+    machine: str = "aarch64"
+    label: str = "wrapper"
+    method: RunMethod = "emulated"
+
+    def run(
+        self, args: Sequence[str], *, step: str, env: Mapping[str, str], timeout: float | None
+    ) -> proc.Result:
+        self.calls.append(list(args))
+        return proc.Result(tuple(args), 0, "", "")
+
+
+@pytest.mark.parametrize(("runs_itself", "workers"), [(True, "0"), (False, "1")])
+def test_compileall_uses_workers_only_when_the_interpreter_can_start_itself(
+    tmp_path: Path, runs_itself: bool, workers: str
+):
+    # compileall's workers start sys.executable; behind a wrapper or qemu that may not run here.
+    runner = Recording(runs_itself=runs_itself)
+    bytecode.compile_tree(make_site(tmp_path, {"a.py": ""}), mode="pyc", python=runner, why_missing="")
+    [argv] = runner.calls
+    assert argv[argv.index("-j") + 1] == workers
+
+
+@pytest.mark.parametrize("mode", ["pyc", "sourceless"])
+def test_a_wrapper_compiles_the_same_bytecode_in_shares(tmp_path: Path, mode: BytecodeMode):
+    files = {f"pkg{i}/__init__.py": f"A = {i}\n" for i in range(4)} | {"single.py": "B = 1\n"}
+    log = tmp_path / "calls.log"
+    script = tmp_path / "wrapper"
+    script.write_text(f'#!/bin/sh\necho "$$" >> "{log}"\nexec "{sys.executable}" "$@"\n')
+    script.chmod(0o755)
+    wrapped = probe(script)
+    assert wrapped is not None and not wrapped.runs_itself
+    native, behind = make_site(tmp_path / "a", files), make_site(tmp_path / "b", files)
+    bytecode.compile_tree(native, mode=mode, python=PYTHON, why_missing="")
+    report = bytecode.compile_tree(behind, mode=mode, python=LocalPython(wrapped), why_missing="")
+    assert report.status == "compiled" and report.interpreter == str(script)
+
+    def pycs(site: Path) -> dict[str, bytes]:
+        return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*.pyc"))}
+
+    assert pycs(native) and pycs(native) == pycs(behind), "same file names and the same bytes"
+    calls = len(log.read_text().split()) - 1  # less the probe
+    assert calls == min(os.cpu_count() or 1, 5), "one process per core, each on a share"
