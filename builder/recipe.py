@@ -68,6 +68,9 @@ class Recipe:
     backends: tuple[Backend, ...]
     minimize: MinimizeConfig
     smoke: SmokeTest
+    # Shared libraries (sonames) copied from the build image into the layer's lib/ with their licenses,
+    # for wheels that need a library Lambda does not have (docker backend only).
+    system_libraries: tuple[str, ...] = ()
 
     @property
     def requirement_names(self) -> frozenset[str]:
@@ -164,7 +167,15 @@ class _Section:
 # ---------------------------------------------------------------- parsing
 
 _TOP = ("layer", "build", "minimize", "smoke")
-_LAYER = ("description", "requirements", "runtimes", "architectures", "license", "headroom_mb")
+_LAYER = (
+    "description",
+    "requirements",
+    "runtimes",
+    "architectures",
+    "license",
+    "headroom_mb",
+    "system_libraries",
+)
 _BUILD = ("bytecode", "backends")
 _MINIMIZE = ("enabled", "strip", "drop_runtime_provided", "keep", "remove", "packages")
 _PACKAGE = ("keep", "remove")
@@ -217,7 +228,16 @@ def parse_recipe(path: Path) -> Recipe:
         backends=cast(tuple[Backend, ...], build.choices("backends", BACKENDS, BACKENDS)),
         minimize=_parse_minimize(top.section("minimize")),
         smoke=_parse_smoke(top.section("smoke")),
+        system_libraries=_system_libraries(layer),
     )
+
+
+def _system_libraries(layer: _Section) -> tuple[str, ...]:
+    names = layer.strings("system_libraries", ())
+    for name in names:
+        if "/" in name or ".so" not in name:
+            raise layer.fail("system_libraries", f"has {name!r}; list library file names like 'libgomp.so.1'")
+    return names
 
 
 def _parse_minimize(section: _Section) -> MinimizeConfig:

@@ -3,6 +3,10 @@
 `-I -S` keeps the user's site-packages and PYTHON* variables out, so only the layer and the standard
 library are importable, as on Lambda; `-B` and PYTHONDONTWRITEBYTECODE keep the layer untouched
 (Lambda's /opt is read-only). Every imported module must come from the layer.
+
+It also reports every file under the layer the workload touched: the `open` audit events (data files,
+stubs, sources; raised before the open, so a missing file is seen too), the `import` events of
+extension modules, and each imported module's file (with a .pyc present, the source is never opened).
 """
 
 from __future__ import annotations
@@ -22,11 +26,18 @@ from builder.recipe import SmokeTest
 MARKER = "@@layer-builder-smoke@@"
 
 RUNNER = r"""
-import importlib, json, linecache, sys, sysconfig, time, traceback
+import importlib, json, linecache, os, sys, sysconfig, time, traceback
 layer, spec_path = sys.argv[1], sys.argv[2]
 stdlib = sysconfig.get_paths()["stdlib"]
 with open(spec_path) as handle:
     spec = json.load(handle)
+touched = set()
+def record(event, args):
+    if event == "open" and isinstance(args[0], str):
+        touched.add(args[0])
+    elif event == "import" and len(args) > 1 and isinstance(args[1], str):
+        touched.add(args[1])
+sys.addaudithook(record)
 sys.path.insert(0, layer)
 report = {"imports": [], "script": None}
 ok = True
@@ -50,6 +61,12 @@ if spec["script"]:
     except BaseException:
         ok = False
         report["script"] = {"ok": False, "error": traceback.format_exc(limit=6)}
+for module in list(sys.modules.values()):
+    for name in (getattr(module, "__file__", None), getattr(module, "__cached__", None)):
+        if isinstance(name, str):
+            touched.add(name)
+prefix = layer.rstrip("/") + "/"
+report["touched"] = sorted(p[len(prefix):] for p in map(os.path.abspath, touched) if p.startswith(prefix))
 print(MARKER + json.dumps(report))
 sys.exit(0 if ok else 1)
 """.replace("MARKER", repr(MARKER))
@@ -62,8 +79,8 @@ class SmokeReport:
     interpreter: str | None = None
     seconds: float | None = None
     failures: tuple[str, ...] = ()
-
     method: RunMethod | None = None
+    touched: frozenset[str] = frozenset()  # files under the layer's python/ the workload opened or imported
 
     def summary(self, imports: tuple[str, ...]) -> Smoke:
         return Smoke(
@@ -123,4 +140,5 @@ def _report(result: proc.Result, python: PythonRunner, seconds: float) -> SmokeR
         method=python.method,
         seconds=seconds,
         failures=tuple(failures),
+        touched=frozenset(report.get("touched", ())),
     )

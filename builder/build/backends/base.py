@@ -8,6 +8,7 @@ folder, and which Python compiles bytecode and runs the smoke test. The docker b
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -29,6 +30,10 @@ class Session(Protocol):
     def why_no_smoke(self) -> str: ...
 
     def install(self, lock: Lock, lock_path: Path, site: Path) -> None: ...
+
+    def bundle_system_libraries(self, names: Sequence[str], lib_dir: Path) -> None:
+        """Copy these libraries of the build image, with their license files, into lib_dir."""
+        ...
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -5,6 +5,7 @@ Only wheels: a locked sdist needs the docker backend (builder/build/backends/doc
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,13 @@ class LocalSession:
     def install(self, lock: Lock, lock_path: Path, site: Path) -> None:
         refuse_sdists(lock, self.target)
         install.install_locked(lock_path, self.target, site)
+
+    def bundle_system_libraries(self, names: Sequence[str], lib_dir: Path) -> None:
+        # This machine's libraries are not Amazon Linux's: only the build image has the right ones.
+        raise ConfigError(
+            f"the recipe bundles system libraries ({', '.join(names)}), which come from the build image",
+            hint="build with --backend docker",
+        )
 
 
 def local_fingerprint(session: LocalSession) -> dict[str, str | None]:

@@ -97,3 +97,38 @@ def test_no_interpreter_or_none_mode_skips_with_reason(tmp_path: Path):
     none = bytecode.compile_tree(site, mode="none", python=PYTHON, why_missing="")
     assert none.status == "skipped"
     assert not list(site.rglob("*.pyc"))
+
+
+def test_smoke_reports_the_layer_files_the_workload_opened_and_imported(tmp_path: Path):
+    # A lazy loader that parses its own stub, a `tests` module imported at import, a data file
+    # opened by the script, and a file it looked for and did not find.
+    site = make_site(
+        tmp_path,
+        {
+            "lazy/__init__.py": "import pathlib\nSTUB = pathlib.Path(__file__ + 'i').read_text()\n"
+            "from lazy.tests import runner\n",
+            "lazy/__init__.pyi": "def f() -> int: ...\n",
+            "lazy/tests/__init__.py": "",
+            "lazy/tests/runner.py": "",
+            "lazy/tests/test_lazy.py": "",
+            "lazy/data/table.csv": "a,b\n",
+        },
+    )
+    script = (
+        "import lazy, os\n"
+        "open(os.path.join(os.path.dirname(lazy.__file__), 'data', 'table.csv')).read()\n"
+        "try:\n    open(os.path.join(os.path.dirname(lazy.__file__), 'gone.rst'))\n"
+        "except FileNotFoundError:\n    pass\n"
+    )
+    report = smoke.run_smoke(site, SmokeTest(script=script), PYTHON, "", scratch=tmp_path / "s")
+    assert report.status == "passed", report.failures
+    assert {
+        "lazy/__init__.py",
+        "lazy/__init__.pyi",
+        "lazy/tests/__init__.py",
+        "lazy/tests/runner.py",
+        "lazy/data/table.csv",
+        "lazy/gone.rst",
+    } <= report.touched
+    assert "lazy/tests/test_lazy.py" not in report.touched
+    assert not [p for p in report.touched if p.startswith("/") or p.startswith("..")]
