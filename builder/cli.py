@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "recipes": "builder.build.cli",
     "lock": "builder.build.cli",
     "build": "builder.build.cli",
+    "new": "builder.build.cli",
     "storage": "builder.cleanup.cli",
     "prune": "builder.cleanup.cli",
     "iam-policy": "builder.cleanup.cli",

@@ -10,6 +10,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any, cast, get_args
 
@@ -270,6 +271,28 @@ def _parse_smoke(section: _Section) -> SmokeTest:
 
 
 # ---------------------------------------------------------------- finding recipes
+
+
+SHIPPED = "shipped"
+
+
+def shipped_dir() -> Path:
+    """The recipes that ship with the tool, with their locks (package data: builder/recipes)."""
+    return Path(str(resources.files("builder").joinpath("recipes")))
+
+
+def search_dirs(given: Sequence[Path] | None, cwd: Path) -> list[Path]:
+    """The folders a recipe name is looked up in: the user's (or ./recipes), then the shipped ones."""
+    folders = [*(given or [cwd / "recipes"]), shipped_dir()]
+    unique: dict[Path, Path] = {}
+    for folder in folders:
+        unique.setdefault(folder.resolve(), folder)
+    return list(unique.values())
+
+
+def source_of(recipe: Recipe) -> str:
+    """Where a recipe came from: "shipped", or the folder it was found in."""
+    return SHIPPED if recipe.path.parent == shipped_dir().resolve() else str(recipe.path.parent)
 
 
 def recipe_files(search_dirs: Sequence[Path]) -> dict[str, Path]:
