@@ -36,6 +36,10 @@ from lazypkg.tests import runner
 def describe():
     with open(os.path.join(HERE, "data", "descr.rst")) as handle:
         return handle.read()
+
+def build_helper():
+    # Like f2py: C sources shipped for compiling user code, found by name.
+    return os.path.join(HERE, "src", "helper.c")
 """
 RECIPE = """
 [layer]
@@ -102,6 +106,8 @@ def wheel_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "lazypkg/tests/test_lazy.py": b"def test(): pass\n",
             "lazypkg/data/descr.rst": b"The lazy dataset.\n",
             "lazypkg/NOTES.md": b"Release notes nobody reads at run time.\n",
+            "lazypkg/src/helper.c": b"int helper(void) { return 1; }\n",
+            "lazypkg/src/unused.c": b"int unused(void) { return 0; }\n",
             "lazypkg/_core.so": core.read_bytes(),
             "lazypkg/_omp.so": optional.read_bytes(),  # optional: libnotthere.so.7 ships nowhere
             "lazypkg.libs/libdep.so": dep.read_bytes(),
@@ -161,15 +167,17 @@ def test_what_the_package_reads_is_kept_and_an_optional_module_only_warns(
     assert kept["lazypkg/__init__.pyi"] == ("type-stubs", "used by the smoke test")
     assert kept["lazypkg/tests/__init__.py"] == ("tests", "used by the smoke test")
     assert kept["lazypkg/tests/runner.py"] == ("tests", "used by the smoke test")
-    assert kept["lazypkg/data/descr.rst"] == ("docs", "named in lazypkg/__init__.py")
+    assert kept["lazypkg/src/helper.c"] == ("sources", "named in lazypkg/__init__.py")
     with zipfile.ZipFile(layer / "layer.zip") as archive:
         names = set(archive.namelist())
     assert {
         "python/lazypkg/__init__.pyi",
         "python/lazypkg/tests/runner.py",
-        "python/lazypkg/data/descr.rst",
+        "python/lazypkg/src/helper.c",
+        "python/lazypkg/data/descr.rst",  # documentation is never removed
+        "python/lazypkg/NOTES.md",
     } <= names
-    assert "python/lazypkg/tests/test_lazy.py" not in names and "python/lazypkg/NOTES.md" not in names
+    assert "python/lazypkg/tests/test_lazy.py" not in names and "python/lazypkg/src/unused.c" not in names
     warnings = manifest["verification"]["elf"]["warnings"]
     assert [w["path"] for w in warnings] == ["python/lazypkg/_omp.so"]
     assert (

@@ -53,7 +53,7 @@ def test_bundled_system_library_is_copied_with_its_license_and_found(
     settings = DockerSettings(base_image=standin_image)
     with docker_session(TARGET, settings, work, lambda _: None) as session:
         session.bundle_system_libraries([LIBRARY], layer / elfcheck.LAYER_LIB)
-        with pytest.raises(ContainerError, match="the build image has no libnothere.so.9"):
+        with pytest.raises(ContainerError, match=r"the build image has no libnothere\.so\.9"):
             session.bundle_system_libraries(["libnothere.so.9"], layer / elfcheck.LAYER_LIB)
     copied = layer / "lib" / LIBRARY
     assert copied.read_bytes()[:4] == elfcheck.ELF_MAGIC and not copied.is_symlink()

@@ -29,18 +29,18 @@ def named(site: Path, entries: list[minimize.FileEntry]) -> dict[str, str]:
     return evidence.named_in_code(site, entries, plan.heuristic_candidates(rules), removed)
 
 
-def test_a_description_file_the_loader_names_is_found(tmp_path: Path):
+def test_a_source_file_the_code_names_is_found(tmp_path: Path):
     site, entries = staged(
         tmp_path,
         {
             "pkg/__init__.py": "",
-            "pkg/datasets.py": 'def load():\n    return read_descr(descr_file_name="iris.rst")\n',
-            "pkg/descr/iris.rst": "Iris plants dataset",
-            "pkg/descr/wine.rst": "never named",
-            "pkg/NOTES.md": "never named",
+            "pkg/compile.py": 'def sources():\n    return [os.path.join(SRC, "fortranobject.c")]\n',
+            "pkg/src/fortranobject.c": "int x;",
+            "pkg/src/other.c": "never named",
+            "pkg/tests/data/sample.csv": "never named",
         },
     )
-    assert named(site, entries) == {"pkg/descr/iris.rst": "pkg/datasets.py"}
+    assert named(site, entries) == {"pkg/src/fortranobject.c": "pkg/compile.py"}
 
 
 def test_code_that_is_itself_removed_is_no_evidence(tmp_path: Path):
@@ -48,15 +48,15 @@ def test_code_that_is_itself_removed_is_no_evidence(tmp_path: Path):
         tmp_path,
         {
             "pkg/__init__.py": "",
-            "pkg/tests/test_io.py": 'FIXTURE = "fixture.md"\n',
-            "pkg/tests/fixture.md": "read by the test suite only",
+            "pkg/tests/test_io.py": 'FIXTURE = "fixture.csv"\n',
+            "pkg/tests/fixture.csv": "read by the test suite only",
         },
     )
     assert named(site, entries) == {}
 
 
 def test_another_distributions_code_is_no_evidence(tmp_path: Path):
-    site, entries = staged(tmp_path, {"pkg/guide.rst": "docs"})
-    other_site, other = staged(tmp_path, {"other/__init__.py": 'open("guide.rst")\n'}, dist="other")
+    site, entries = staged(tmp_path, {"pkg/api.pyi": "def f() -> int: ..."})
+    other_site, other = staged(tmp_path, {"other/__init__.py": 'open("api.pyi")\n'}, dist="other")
     assert other_site == site
     assert named(site, entries + other) == {}
