@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import cast
 
@@ -13,9 +14,18 @@ from builder.build import lock, pipeline, render, scaffold
 from builder.build.backends import base
 from builder.build.progress import RichProgress
 from builder.console import choice, console, err_console, handle_errors, report_error
-from builder.errors import LayerBuilderError
+from builder.errors import ConfigError, LayerBuilderError
 from builder.manifest import Backend, BytecodeMode
-from builder.recipe import BACKENDS, BYTECODE_MODES, find_recipe, parse_recipe, recipe_files, search_dirs
+from builder.recipe import (
+    BACKENDS,
+    BYTECODE_MODES,
+    Recipe,
+    find_recipe,
+    parse_recipe,
+    recipe_files,
+    search_dirs,
+    source_of,
+)
 from builder.runtimes import ARCHITECTURES, Target, get_target
 
 app = typer.Typer()
@@ -79,6 +89,16 @@ def recipes_show(name: str, recipes: list[Path] | None = RecipesOpt, as_json: bo
     render.recipe_detail(find_recipe(name, _dirs(recipes)), as_json=as_json)
 
 
+def _refuse_read_only(recipe: Recipe) -> None:
+    """A shipped recipe inside an installed tool cannot take new locks: copy it to ./recipes first."""
+    locks = recipe.path.parent / "locks"
+    if not os.access(locks if locks.is_dir() else recipe.path.parent, os.W_OK):
+        raise ConfigError(
+            f"cannot write locks next to {recipe.path} ({source_of(recipe)})",
+            hint=f"copy it into your own recipes: mkdir -p recipes && cp {recipe.path} recipes/, then lock again",
+        )
+
+
 @app.command("lock")
 @handle_errors
 def lock_command(
@@ -99,6 +119,8 @@ def lock_command(
     inside the runtime's build image, where a dependency without a wheel may come as source.
     """
     recipe = find_recipe(recipe_name, _dirs(recipes))
+    if not check:
+        _refuse_read_only(recipe)
     resolver: lock.Resolver = lock.PipResolver()
     if backend == "docker":
         settings = base.DockerSettings(base_image=base_image, network=network)

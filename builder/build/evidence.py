@@ -23,41 +23,61 @@ from builder.build.elfcheck import ElfProblem
 from builder.build.minimize import Decision, FileEntry
 from builder.manifest import ElfWarning
 
-# A file name as it appears in code: "iris.rst", 'fortranobject.h', f"{stem}.json" does not count.
-_FILE_NAME = re.compile(r"[\w+-]+(?:\.[\w+-]+)+")
+# A file name or path as it appears in code: "iris.rst", 'src/fortranobject.h'. Built names
+# (f"{stem}.json") are not seen; what the smoke test reads is its own evidence.
+_FILE_NAME = re.compile(r"[\w+-]+(?:[./][\w+-]+)*\.[\w+-]+")
 CODE_SUFFIX = ".py"
 
 
 def named_in_code(
     site: Path, files: Sequence[FileEntry], candidates: Iterable[Decision], removed: Iterable[str]
 ) -> dict[str, str]:
-    """Candidate paths whose file name appears in the kept code of their distribution -> that code file.
+    """Candidate paths whose name appears in the kept code of their distribution -> that code file.
 
     `candidates` are the removals a heuristic rule planned; `removed` is every planned removal (code
-    that is itself removed, such as a test suite naming its fixtures, is no evidence).
+    that is itself removed, such as a test suite naming its fixtures, is no evidence). A file name
+    that several candidates of one distribution share (`__init__.pyi`, `meson.build`) names none of
+    them on its own: the code must name its folder too ("cython/meson.build").
     """
     wanted: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for decision in candidates:
         if decision.distribution and not decision.path.endswith(CODE_SUFFIX):
-            wanted[decision.distribution][posixpath.basename(decision.path)].append(decision.path)
+            for key in _keys(decision.path):
+                wanted[decision.distribution][key].append(decision.path)
+    for by_name in wanted.values():
+        for key in [k for k, paths in by_name.items() if "/" not in k and len(paths) > 1]:
+            del by_name[key]  # ambiguous
     gone = set(removed)
     named: dict[str, str] = {}
     for entry in files:
         names = wanted.get(entry.distribution)
         if not names or not entry.path.endswith(CODE_SUFFIX) or entry.path in gone:
             continue
-        for name in _file_names(site / entry.path) & names.keys():
-            for path in names.pop(name):
-                named[path] = entry.path
+        for key in _file_names(site / entry.path) & names.keys():
+            for path in names[key]:
+                named.setdefault(path, entry.path)
     return named
 
 
+def _keys(path: str) -> tuple[str, str]:
+    """How code may name a file: by its name, or with its folder ("descr/iris.rst")."""
+    folder, name = posixpath.split(path)
+    return name, f"{posixpath.basename(folder)}/{name}"
+
+
 def _file_names(code: Path) -> set[str]:
+    """Every file name in the code, and each path in it cut to its last two parts."""
     try:
         text = code.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return set()
-    return set(_FILE_NAME.findall(text))
+    found: set[str] = set()
+    for token in _FILE_NAME.findall(text):
+        parts = token.split("/")
+        found.add(parts[-1])
+        if len(parts) > 1:
+            found.add("/".join(parts[-2:]))
+    return found
 
 
 # ---------------------------------------------------------------- libraries a plain install lacks too

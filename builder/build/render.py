@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from builder.build import lock, pipeline
+from builder.build import lock, minimize, pipeline
 from builder.console import console
 from builder.errors import LayerBuilderError
 from builder.recipe import SHIPPED, Recipe, source_of
@@ -196,6 +196,7 @@ def _result_dict(result: pipeline.BuildResult) -> dict[str, Any]:
                 "by_package": {k: asdict(v) for k, v in result.plan.summary_by_package().items()},
                 "remove": [d.path for d in result.plan.by_action("remove")],
                 "strip": [d.path for d in result.plan.by_action("strip")],
+                "kept": [asdict(k) for k in result.plan.kept_by_evidence()],
             },
         }
     assert result.manifest is not None
@@ -228,4 +229,17 @@ def explain_plan(result: pipeline.BuildResult) -> None:
         table.add_column(column)
     for name, totals in plan.summary_by_package().items():
         table.add_row(name, _mb(totals.kept_bytes), _mb(totals.removed_bytes), str(totals.removed_files))
+    print_table(table)
+    _kept_table(plan)
+
+
+def _kept_table(plan: minimize.Plan) -> None:
+    kept = plan.kept_by_evidence()
+    if not kept:
+        return
+    table = Table(title="kept although a rule matched: the code reads them")
+    for column in ("file", "rule", "kept because"):
+        table.add_column(column)
+    for row in kept:
+        table.add_row(row.path, row.rule, row.reason)
     print_table(table)

@@ -60,3 +60,18 @@ def test_another_distributions_code_is_no_evidence(tmp_path: Path):
     other_site, other = staged(tmp_path, {"other/__init__.py": 'open("api.pyi")\n'}, dist="other")
     assert other_site == site
     assert named(site, entries + other) == {}
+
+
+def test_a_name_many_files_share_needs_its_folder_in_the_code(tmp_path: Path):
+    site, entries = staged(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/build.py": 'TEMPLATE = "meson.build"\nSTUB = "sub/__init__.pyi"\n',
+            "pkg/tests/examples/cython/meson.build": "",
+            "pkg/tests/examples/limited/meson.build": "",
+            "pkg/sub/__init__.pyi": "",
+            "pkg/other/__init__.pyi": "",
+        },
+    )
+    assert named(site, entries) == {"pkg/sub/__init__.pyi": "pkg/build.py"}
