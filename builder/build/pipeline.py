@@ -309,7 +309,10 @@ class _FullInstall:
 
 
 def _observe(recipe: Recipe, target: Target, ctx: _Context, progress: Progress) -> _FullInstall:
-    report = _smoke(recipe, ctx)
+    # Without minimizing nothing is removed, so what the smoke test reads needs no protecting.
+    report = (
+        _smoke(recipe, ctx) if recipe.minimize.enabled else smoke.SmokeReport(status="not run", reason="")
+    )
     if report.status == "failed":
         failure = "\n".join(report.failures) or report.reason
         raise VerificationError(
