@@ -195,3 +195,20 @@ def test_a_library_the_full_install_has_and_minimizing_removed_is_still_an_error
     assert "python/lazypkg/_core.so: needs libdep.so" in result.output
     assert "_omp.so" not in result.output.split("ELF problem", 1)[1], "the optional module is no error"
     assert not (tmp_path / "out" / "lazy" / "python3.12-x86_64").exists()
+
+
+def test_a_removed_file_the_smoke_test_still_reads_fails_the_build_even_when_caught(
+    wheel_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # The recipe's own rule removes the description; the script swallows the FileNotFoundError.
+    extra = '[minimize]\nremove = ["lazypkg/data/descr.rst"]\n'
+    recipes = _recipe(tmp_path, wheel_dir, extra=extra)
+    text = (recipes / "lazy.toml").read_text()
+    script = "import lazypkg\\ntry:\\n    lazypkg.describe()\\nexcept FileNotFoundError:\\n    pass\\n"
+    (recipes / "lazy.toml").write_text(
+        text.replace('script = "import lazypkg', f'script = "{script}import lazypkg')
+    )
+    result = _build(recipes, tmp_path / "out", wheel_dir, monkeypatch)
+    assert result.exit_code == 7, result.output
+    assert "minimize: rule 'recipe' removed lazypkg/data/descr.rst" in result.output
+    assert "read files that are no longer there" in result.output
