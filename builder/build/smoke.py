@@ -67,8 +67,11 @@ for module in list(sys.modules.values()):
             touched.add(name)
 prefix = layer.rstrip("/") + "/"
 report["touched"] = sorted(p[len(prefix):] for p in map(os.path.abspath, touched) if p.startswith(prefix))
-print(MARKER + json.dumps(report))
-sys.exit(0 if ok else 1)
+print(MARKER + json.dumps(report), flush=True)
+# The verdict is in the report. Skip interpreter shutdown, which Lambda never runs after an invocation
+# and where libraries with native thread pools (pyarrow) can crash now and then.
+sys.stderr.flush()
+os._exit(0 if ok else 1)
 """.replace("MARKER", repr(MARKER))
 
 
@@ -132,6 +135,11 @@ def _report(result: proc.Result, python: PythonRunner, seconds: float) -> SmokeR
     failures = [f"import {item['name']}: {item['error']}" for item in report["imports"] if not item["ok"]]
     if report["script"] and not report["script"]["ok"]:
         failures.append(f"script: {report['script']['error']}")
+    if result.returncode != 0 and not failures:
+        tail = "\n".join(result.stderr.strip().splitlines()[-10:])
+        failures.append(
+            f"the interpreter exited with {result.returncode} after the smoke test passed:\n{tail}"
+        )
     status: SmokeStatus = "passed" if not failures and result.returncode == 0 else "failed"
     return SmokeReport(
         status=status,
