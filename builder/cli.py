@@ -16,6 +16,7 @@ from builder import __version__
 
 # command -> module with a typer `app` that defines it
 COMMANDS: dict[str, str] = {
+    "new": "builder.build.cli",
     "recipes": "builder.build.cli",
     "lock": "builder.build.cli",
     "build": "builder.build.cli",

@@ -8,6 +8,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from builder.errors import LayerBuilderError
 from builder.suggest import did_you_mean
@@ -40,9 +41,10 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
 
 
 def report_error(exc: LayerBuilderError) -> None:
-    err_console.print(f"[bold red]error[/bold red]: {exc.message}", markup=True)
+    # Messages and hints quote TOML ("[minimize.packages.x] keep = ..."): never read them as markup.
+    err_console.print(f"[bold red]error[/bold red]: {escape(exc.message)}", markup=True)
     if exc.hint:
-        err_console.print(f"  [yellow]hint[/yellow]: {exc.hint}")
+        err_console.print(f"  [yellow]hint[/yellow]: {escape(exc.hint)}")
 
 
 def choice(allowed: tuple[C, ...], what: str) -> Callable[[str | None], C | None]:

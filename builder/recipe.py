@@ -10,6 +10,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any, cast, get_args
 
@@ -68,6 +69,9 @@ class Recipe:
     backends: tuple[Backend, ...]
     minimize: MinimizeConfig
     smoke: SmokeTest
+    # Shared libraries (sonames) copied from the build image into the layer's lib/ with their licenses,
+    # for wheels that need a library Lambda does not have (docker backend only).
+    system_libraries: tuple[str, ...] = ()
 
     @property
     def requirement_names(self) -> frozenset[str]:
@@ -164,7 +168,15 @@ class _Section:
 # ---------------------------------------------------------------- parsing
 
 _TOP = ("layer", "build", "minimize", "smoke")
-_LAYER = ("description", "requirements", "runtimes", "architectures", "license", "headroom_mb")
+_LAYER = (
+    "description",
+    "requirements",
+    "runtimes",
+    "architectures",
+    "license",
+    "headroom_mb",
+    "system_libraries",
+)
 _BUILD = ("bytecode", "backends")
 _MINIMIZE = ("enabled", "strip", "drop_runtime_provided", "keep", "remove", "packages")
 _PACKAGE = ("keep", "remove")
@@ -217,7 +229,16 @@ def parse_recipe(path: Path) -> Recipe:
         backends=cast(tuple[Backend, ...], build.choices("backends", BACKENDS, BACKENDS)),
         minimize=_parse_minimize(top.section("minimize")),
         smoke=_parse_smoke(top.section("smoke")),
+        system_libraries=_system_libraries(layer),
     )
+
+
+def _system_libraries(layer: _Section) -> tuple[str, ...]:
+    names = layer.strings("system_libraries", ())
+    for name in names:
+        if "/" in name or ".so" not in name:
+            raise layer.fail("system_libraries", f"has {name!r}; list library file names like 'libgomp.so.1'")
+    return names
 
 
 def _parse_minimize(section: _Section) -> MinimizeConfig:
@@ -250,6 +271,28 @@ def _parse_smoke(section: _Section) -> SmokeTest:
 
 
 # ---------------------------------------------------------------- finding recipes
+
+
+SHIPPED = "shipped"
+
+
+def shipped_dir() -> Path:
+    """The recipes that ship with the tool, with their locks (package data: builder/recipes)."""
+    return Path(str(resources.files("builder").joinpath("recipes")))
+
+
+def search_dirs(given: Sequence[Path] | None, cwd: Path) -> list[Path]:
+    """The folders a recipe name is looked up in: the user's (or ./recipes), then the shipped ones."""
+    folders = [*(given or [cwd / "recipes"]), shipped_dir()]
+    unique: dict[Path, Path] = {}
+    for folder in folders:
+        unique.setdefault(folder.resolve(), folder)
+    return list(unique.values())
+
+
+def source_of(recipe: Recipe) -> str:
+    """Where a recipe came from: "shipped", or the folder it was found in."""
+    return SHIPPED if recipe.path.parent == shipped_dir().resolve() else str(recipe.path.parent)
 
 
 def recipe_files(search_dirs: Sequence[Path]) -> dict[str, Path]:

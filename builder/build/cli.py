@@ -2,27 +2,41 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 from pathlib import Path
 from typing import cast
 
 import typer
+from rich.markup import escape
 
-from builder.build import lock, pipeline, render
+from builder.build import lock, pipeline, render, scaffold
 from builder.build.backends import base
 from builder.build.interpreters import parse_command
 from builder.build.progress import RichProgress
 from builder.console import choice, console, err_console, handle_errors, report_error
-from builder.errors import LayerBuilderError
+from builder.errors import ConfigError, LayerBuilderError
 from builder.manifest import Backend, BytecodeMode
-from builder.recipe import BACKENDS, BYTECODE_MODES, find_recipe, parse_recipe, recipe_files
-from builder.runtimes import Target, get_target
+from builder.recipe import (
+    BACKENDS,
+    BYTECODE_MODES,
+    Recipe,
+    find_recipe,
+    parse_recipe,
+    recipe_files,
+    search_dirs,
+    source_of,
+)
+from builder.runtimes import ARCHITECTURES, Target, get_target
 
 app = typer.Typer()
 recipes_app = typer.Typer(help="List and show recipes.", no_args_is_help=True)
 app.add_typer(recipes_app, name="recipes")
 
 RecipesOpt = typer.Option(
-    None, "--recipes", help="Folder of recipe files to search (repeatable; default ./recipes)."
+    None,
+    "--recipes",
+    help="Folder of recipe files to search before the shipped recipes (repeatable; default ./recipes).",
 )
 RuntimeOpt = typer.Option(
     None,
@@ -48,7 +62,7 @@ KeepContainerOpt = typer.Option(False, "--keep-container", help="docker: keep th
 
 
 def _dirs(recipes: list[Path] | None) -> list[Path]:
-    return list(recipes) if recipes else [Path.cwd() / "recipes"]
+    return search_dirs(recipes, Path.cwd())
 
 
 def _targets(
@@ -63,9 +77,10 @@ def _targets(
 @recipes_app.command("list")
 @handle_errors
 def recipes_list(recipes: list[Path] | None = RecipesOpt, as_json: bool = JsonOpt) -> None:
-    """List the recipes found in the recipe folders."""
-    parsed = [parse_recipe(path) for path in recipe_files(_dirs(recipes)).values()]
-    render.recipes_table(parsed, as_json=as_json)
+    """List the recipes: yours (./recipes or --recipes) and the shipped ones, with where each came from."""
+    folders = _dirs(recipes)
+    parsed = [parse_recipe(path) for path in recipe_files(folders).values()]
+    render.recipes_table(parsed, folders, as_json=as_json)
 
 
 @recipes_app.command("show")
@@ -73,6 +88,16 @@ def recipes_list(recipes: list[Path] | None = RecipesOpt, as_json: bool = JsonOp
 def recipes_show(name: str, recipes: list[Path] | None = RecipesOpt, as_json: bool = JsonOpt) -> None:
     """Show one recipe (by name or path) and the state of its locks."""
     render.recipe_detail(find_recipe(name, _dirs(recipes)), as_json=as_json)
+
+
+def _refuse_read_only(recipe: Recipe) -> None:
+    """A shipped recipe inside an installed tool cannot take new locks: copy it to ./recipes first."""
+    locks = recipe.path.parent / "locks"
+    if not os.access(locks if locks.is_dir() else recipe.path.parent, os.W_OK):
+        raise ConfigError(
+            f"cannot write locks next to {recipe.path} ({source_of(recipe)})",
+            hint=f"copy it into your own recipes: mkdir -p recipes && cp {recipe.path} recipes/, then lock again",
+        )
 
 
 @app.command("lock")
@@ -95,6 +120,8 @@ def lock_command(
     inside the runtime's build image, where a dependency without a wheel may come as source.
     """
     recipe = find_recipe(recipe_name, _dirs(recipes))
+    if not check:
+        _refuse_read_only(recipe)
     resolver: lock.Resolver = lock.PipResolver()
     if backend == "docker":
         settings = base.DockerSettings(base_image=base_image, network=network)
@@ -110,6 +137,43 @@ def lock_command(
             resolved, path = lock.create(recipe, target, resolver)
         pins = ", ".join(f"{p.name} {p.version}" for p in resolved.packages if p.requested)
         console.print(f"[green]locked[/green] {target.key}: {pins} → {path}")
+        warning = lock.gpu_warning(resolved, lock.cpu_variants())
+        if warning:
+            err_console.print(f"[yellow]warning[/yellow]: {escape(warning)}")
+
+
+@app.command("new")
+@handle_errors
+def new_command(
+    name: str = typer.Argument(..., help="The recipe's name (its file is NAME.toml)."),
+    requirements: Path = typer.Option(
+        ..., "--requirements", help="A requirements file: what the layer holds."
+    ),
+    runtime: list[str] | None = RuntimeOpt,
+    arch: list[str] | None = ArchOpt,
+    recipes: list[Path] | None = typer.Option(
+        None, "--recipes", help="Folder to write the recipe into (default ./recipes)."
+    ),
+) -> None:
+    """Write a recipe from a requirements file and lock it; then `layer-builder build NAME`."""
+    default_runtimes = scaffold.default_runtimes(dt.date.today())
+    targets = [
+        (t.runtime.name, t.arch.name) for t in _targets(runtime, arch, default_runtimes, ARCHITECTURES)
+    ]
+    folder = recipes[0] if recipes else Path.cwd() / "recipes"
+    with err_console.status(f"locking {name} for {len(targets)} targets"):
+        made = scaffold.new_recipe(
+            name=name,
+            requirements_file=requirements,
+            folder=folder,
+            targets=targets,
+            resolver=lock.PipResolver(),
+        )
+    for warning in made.warnings:
+        err_console.print(f"[yellow]warning[/yellow]: {escape(warning)}")
+    console.print(f"[green]wrote[/green] {made.path} (smoke test imports {', '.join(made.imports)})")
+    console.print(f"[green]locked[/green] {len(made.locks)} targets → {made.locks[0].parent}")
+    console.print(f"next: layer-builder build {name}" + (f" --recipes {folder}" if recipes else ""))
 
 
 @app.command("build")

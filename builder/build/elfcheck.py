@@ -58,6 +58,7 @@ class ElfProblem:
     path: str  # relative to the layer root, posix
     kind: str  # "wrong-machine" | "glibc-too-new" | "libstdcxx-too-new" | "missing-needed" | "unreadable"
     detail: str  # a sentence for the user
+    library: str = ""  # the DT_NEEDED name, for "missing-needed"
 
 
 @dataclass(frozen=True)
@@ -333,7 +334,7 @@ def _missing(rel: str, name: str, search: _SearchPath, libs: SystemLibs) -> ElfP
         f"needs {name}, which is neither in the layer (looked in {looked}) "
         f"nor among {libs.os_name}'s system libraries"
     )
-    return ElfProblem(rel, "missing-needed", detail)
+    return ElfProblem(rel, "missing-needed", detail, library=name)
 
 
 def _walk(root: Path) -> Iterator[str]:

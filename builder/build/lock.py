@@ -18,13 +18,14 @@ import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlparse
 
 from packaging.utils import canonicalize_name
 
-from builder import proc
+from builder import proc, tomlload
 from builder.build import pipcmd, steps
 from builder.errors import LockError
 from builder.recipe import Recipe
@@ -160,6 +161,34 @@ def write_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+# ---------------------------------------------------------------- GPU-only distributions
+
+GPU_PREFIX = "nvidia-"
+
+
+def cpu_variants() -> dict[str, str]:
+    text = resources.files("builder.data").joinpath("gpu-variants.toml").read_text(encoding="utf-8")
+    return {canonicalize_name(k): str(v) for k, v in tomlload.loads(text)["cpu_variants"].items()}
+
+
+def gpu_warning(lock: Lock, variants: dict[str, str]) -> str | None:
+    """A warning when the lock pulls GPU-only distributions, naming the CPU-only variant where known."""
+    gpu = sorted(p.name for p in lock.packages if p.name.startswith(GPU_PREFIX))
+    if not gpu:
+        return None
+    shown = ", ".join(gpu[:4]) + (f" and {len(gpu) - 4} more" if len(gpu) > 4 else "")
+    known = [f"{variants[p.name]} instead of {p.name}" for p in lock.packages if p.name in variants]
+    advice = (
+        "use " + "; ".join(known)
+        if known
+        else "find the CPU-only build of the package that requires them, or leave them out"
+    )
+    return (
+        f"{lock.target_key} pulls GPU-only distributions ({shown}); Lambda has no GPU, "
+        f"so they only add size: {advice}"
+    )
 
 
 # ---------------------------------------------------------------- the real resolver: pip

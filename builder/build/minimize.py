@@ -3,7 +3,8 @@
 Planning is pure: it sees a file listing and the rules, touches nothing, and can be printed as
 a dry run. Applying moves removed files aside (so a failed smoke test can be traced back to the
 rule that broke it) and strips extension modules. Rules live in data/minimize-rules.toml plus the
-recipe's [minimize] section; a keep always beats a remove.
+recipe's [minimize] section; a keep always beats a remove, and evidence that a file is read (the
+smoke test touched it, its distribution's code names it) beats a heuristic rule.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from packaging.utils import canonicalize_name
 from builder import tomlload
 from builder.build.elfcheck import is_elf
 from builder.build.elfstrip import is_grafted_library
-from builder.manifest import PackageTotal, RuleTotal
+from builder.manifest import KeptFile, PackageTotal, RuleTotal
 from builder.recipe import MinimizeConfig
 
 Action = Literal["keep", "remove", "strip"]
@@ -38,6 +39,7 @@ class Rule:
     name: str
     why: str
     patterns: tuple[str, ...]
+    heuristic: bool = False  # a guess that nothing reads these files: evidence of use beats it
 
     def matches(self, path: str) -> bool:
         return _compiled(self.patterns).match(path) is not None
@@ -61,12 +63,25 @@ class FileEntry:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Evidence:
+    """What is known to be read, gathered from the full install before planning (build/evidence.py)."""
+
+    used: frozenset[str] = frozenset()  # paths (relative to python/) the smoke test opened or imported
+    named: Mapping[str, str] = field(default_factory=dict)  # path -> a file of its distribution naming it
+
+
+USED_BY_SMOKE = "used by the smoke test"
+
+
+@dataclass(frozen=True, kw_only=True)
 class Decision:
     path: str
     action: Action
     rule: str
     size: int
     distribution: str
+    overruled: str = ""  # the heuristic rule that would have removed a kept file
+    reason: str = ""  # why evidence kept it
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,6 +94,17 @@ class Plan:
 
     def removed_bytes(self) -> int:
         return sum(d.size for d in self.by_action(REMOVE))
+
+    def kept_by_evidence(self) -> tuple[KeptFile, ...]:
+        """Files a heuristic rule matched but evidence of use kept, with the rule and the evidence."""
+        return tuple(
+            KeptFile(path=d.path, rule=d.overruled, reason=d.reason) for d in self.decisions if d.overruled
+        )
+
+    def heuristic_candidates(self, rules: RuleSet) -> list[Decision]:
+        """Removals by heuristic rules: the files worth searching their distribution's code for."""
+        heuristic = {rule.name for rule in rules.removals if rule.heuristic}
+        return [d for d in self.by_action(REMOVE) if d.rule in heuristic]
 
     def summary_by_rule(self) -> dict[str, RuleTotal]:
         """For each rule that removed or stripped something: files and bytes it affects."""
@@ -126,7 +152,13 @@ def default_rules() -> RuleSet:
     return RuleSet(
         version=int(data["version"]),
         removals=tuple(
-            Rule(name=row["name"], why=row["why"], patterns=tuple(row["remove"])) for row in data["rule"]
+            Rule(
+                name=row["name"],
+                why=row["why"],
+                patterns=tuple(row["remove"]),
+                heuristic=bool(row.get("heuristic", False)),
+            )
+            for row in data["rule"]
         ),
         keep=Rule(name="keep", why=data["keep"]["why"], patterns=tuple(data["keep"]["paths"])),
         package_keeps={canonicalize_name(k): tuple(v["keep"]) for k, v in data["packages"].items()},
@@ -175,6 +207,7 @@ def plan(
     config: MinimizeConfig,
     requested: frozenset[str],
     strip_available: bool,
+    evidence: Evidence | None = None,
 ) -> Plan:
     """Decide keep/remove/strip for every file. `requested` are the recipe's own requirement names."""
     if not config.enabled:
@@ -186,14 +219,21 @@ def plan(
             strip_available=strip_available,
         )
     effective = _effective(rules, config, requested)
-    decisions = [_decide(entry, effective, config.strip and strip_available) for entry in files]
+    known = evidence or Evidence()
+    decisions = [_decide(entry, effective, known, config.strip and strip_available) for entry in files]
     return Plan(decisions=tuple(decisions), strip_available=strip_available)
 
 
-def _decide(entry: FileEntry, effective: _Effective, strip: bool) -> Decision:
-    def decision(action: Action, rule: str) -> Decision:
+def _decide(entry: FileEntry, effective: _Effective, evidence: Evidence, strip: bool) -> Decision:
+    def decision(action: Action, rule: str, overruled: str = "", reason: str = "") -> Decision:
         return Decision(
-            path=entry.path, action=action, rule=rule, size=entry.size, distribution=entry.distribution
+            path=entry.path,
+            action=action,
+            rule=rule,
+            size=entry.size,
+            distribution=entry.distribution,
+            overruled=overruled,
+            reason=reason,
         )
 
     for label, rule in effective.keeps:
@@ -203,10 +243,19 @@ def _decide(entry: FileEntry, effective: _Effective, strip: bool) -> Decision:
         return decision(REMOVE, "runtime-provided")
     for rule in effective.removals:
         if rule.matches(entry.path):
-            return decision(REMOVE, rule.name)
+            why = _evidence_of_use(entry.path, evidence) if rule.heuristic else ""
+            return decision(KEEP, "evidence", rule.name, why) if why else decision(REMOVE, rule.name)
     if strip and entry.is_elf and not is_grafted_library(entry.path):
         return decision(STRIP, "strip")
     return decision(KEEP, "default")
+
+
+def _evidence_of_use(path: str, evidence: Evidence) -> str:
+    if path in evidence.used:
+        return USED_BY_SMOKE
+    if path in evidence.named:
+        return f"named in {evidence.named[path]}"
+    return ""
 
 
 # ---------------------------------------------------------------- reading the staged tree

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 from builder import __version__, manifest, zips
-from builder.build import bytecode, elfcheck, elfstrip, lock, minimize, package, smoke, steps
+from builder.build import bytecode, elfcheck, elfstrip, evidence, lock, minimize, package, smoke, steps
 from builder.build.backends import base
 from builder.build.backends import local as local_backend
 from builder.errors import BuildError, ConfigError, SizeLimitError, VerificationError
@@ -164,8 +164,13 @@ def _build_fresh(
         progress, steps.INSTALL, f"installing {len(ctx.locked.packages)} locked packages for {target.key}"
     ):
         ctx.session.install(ctx.locked, ctx.lock_path, ctx.site)
-    with _step(progress, steps.PLAN, "planning the minimize rules"):
-        plan = _plan(recipe, target, ctx)
+        if recipe.system_libraries:
+            ctx.session.bundle_system_libraries(recipe.system_libraries, ctx.layer / elfcheck.LAYER_LIB)
+    with _step(
+        progress, steps.PLAN, "running the smoke test on the full install, planning the minimize rules"
+    ):
+        full = _observe(recipe, target, ctx, progress)
+        plan = _plan(recipe, target, ctx, full)
     if options.dry_run:
         return BuildResult(
             recipe=recipe.name,
@@ -193,7 +198,7 @@ def _build_fresh(
     with _step(progress, steps.VERIFY, "checking ELF files and running the smoke test"):
         # Bytecode adds no ELF files: the listing after minimizing still counts them.
         elf_files = sum(1 for entry in remaining if entry.is_elf)
-        verification = _verify(recipe, target, ctx, plan, progress, elf_files)
+        verification = _verify(recipe, target, ctx, plan, full, progress, elf_files)
     with _step(progress, steps.SIZE, "checking the size limits"):
         unzipped = _check_size(recipe, ctx.site)
     with (
@@ -302,15 +307,58 @@ def _workspace(options: BuildOptions) -> Iterator[Path]:
 # ---------------------------------------------------------------- minimize
 
 
-def _plan(recipe: Recipe, target: Target, ctx: _Context) -> minimize.Plan:
-    tool = elfstrip.find_strip_tool(target.arch.machine) if recipe.minimize.strip else None
-    return minimize.plan(
-        minimize.scan(ctx.site),
-        rules=minimize.default_rules(),
-        config=recipe.minimize,
-        requested=recipe.requirement_names,
-        strip_available=tool is not None,
+@dataclass(frozen=True, kw_only=True)
+class _FullInstall:
+    """What the full install showed before minimizing: the files the smoke test touched, the ELF
+    files whose libraries were already missing."""
+
+    touched: frozenset[str]
+    missing: frozenset[tuple[str, str]]
+
+
+def _observe(recipe: Recipe, target: Target, ctx: _Context, progress: Progress) -> _FullInstall:
+    # Without minimizing nothing is removed, so what the smoke test reads needs no protecting.
+    if not recipe.minimize.enabled:
+        report = smoke.SmokeRun(smoke=manifest.Smoke(status="not run", reason="nothing is minimized"))
+    else:
+        report = _smoke(recipe, ctx)
+    if report.status == "failed":
+        failure = "\n".join(report.smoke.failures) or report.smoke.reason
+        raise VerificationError(
+            steps.PLAN,
+            f"the smoke test failed for {target.key} on the full install, before minimizing:\n{failure}",
+            hint="no minimize rule is to blame: check the recipe's smoke test and its requirements",
+        )
+    if report.status == "not run" and recipe.minimize.enabled:
+        progress.note(
+            f"{target.key}: minimizing without knowing what the smoke test reads ({report.smoke.reason})"
+        )
+    problems = elfcheck.check_tree(
+        ctx.layer, machine=target.arch.machine, glibc=target.runtime.glibc, os_id=target.runtime.os_id
     )
+    return _FullInstall(touched=report.touched, missing=evidence.missing_libraries(problems))
+
+
+def _plan(recipe: Recipe, target: Target, ctx: _Context, full: _FullInstall) -> minimize.Plan:
+    """Plan once to learn what heuristic rules would remove, look for those names in code, plan again."""
+    tool = elfstrip.find_strip_tool(target.arch.machine) if recipe.minimize.strip else None
+    files = minimize.scan(ctx.site)
+    rules = minimize.default_rules()
+
+    def planned(known: minimize.Evidence) -> minimize.Plan:
+        return minimize.plan(
+            files,
+            rules=rules,
+            config=recipe.minimize,
+            requested=recipe.requirement_names,
+            strip_available=tool is not None,
+            evidence=known,
+        )
+
+    first = planned(minimize.Evidence(used=full.touched))
+    removed = [d.path for d in first.by_action(minimize.REMOVE)]
+    named = evidence.named_in_code(ctx.site, files, first.heuristic_candidates(rules), removed)
+    return planned(minimize.Evidence(used=full.touched, named=named)) if named else first
 
 
 def _minimize(
@@ -338,41 +386,48 @@ def _verify(
     target: Target,
     ctx: _Context,
     plan: minimize.Plan,
+    full: _FullInstall,
     progress: Progress,
     elf_files: int,
 ) -> manifest.Verification:
-    problems = elfcheck.check_tree(
+    found = elfcheck.check_tree(
         ctx.layer, machine=target.arch.machine, glibc=target.runtime.glibc, os_id=target.runtime.os_id
     )
+    problems, warnings = evidence.split_by_baseline(found, full.missing, target.runtime.os_name)
+    for warning in warnings:
+        progress.note(f"{target.key}: {warning.path} {warning.detail}")
     if problems:
         listed = "\n".join(f"  {p.path}: {p.detail}" for p in problems[:15])
         raise VerificationError(steps.VERIFY, f"{len(problems)} ELF problem(s) for {target.key}:\n{listed}")
     report = _smoke(recipe, ctx)
     if report.status == "not run":
-        progress.note(f"smoke test not run for {target.key}: {report.reason}")
-    if report.status == "failed":
+        progress.note(f"smoke test not run for {target.key}: {report.smoke.reason}")
+    if report.status == "failed" or _touched_gone(ctx, plan, report):
         raise _smoke_failure(recipe, target, ctx, plan, report)
     elf = manifest.ElfCheck(
         status="passed",
         elf_files=elf_files,
         machine=target.arch.machine,
         glibc=target.runtime.glibc_text,
+        warnings=tuple(warnings),
     )
-    return manifest.Verification(elf=elf, smoke=report)
+    return manifest.Verification(elf=elf, smoke=report.smoke)
 
 
-def _smoke(recipe: Recipe, ctx: _Context) -> manifest.Smoke:
+def _smoke(recipe: Recipe, ctx: _Context) -> smoke.SmokeRun:
     return smoke.run_smoke(
         ctx.site, recipe.smoke, ctx.session.smoke_python, ctx.session.why_no_smoke, scratch=ctx.work / "smoke"
     )
 
 
 def _smoke_failure(
-    recipe: Recipe, target: Target, ctx: _Context, plan: minimize.Plan, report: manifest.Smoke
+    recipe: Recipe, target: Target, ctx: _Context, plan: minimize.Plan, report: smoke.SmokeRun
 ) -> BuildError:
     """Blame the minimize rule that broke the smoke test, when one did; else report the failure."""
-    failure = "\n".join(report.failures) or report.reason
-    culprit = find_culprit_rule(recipe, ctx, plan)
+    failure = "\n".join(report.smoke.failures) or report.smoke.reason
+    if report.status == "passed":
+        failure = "it passed, but read files that are no longer there"
+    culprit = _culprit_from_touched(ctx, plan, report) or find_culprit_rule(recipe, ctx, plan)
     if culprit is None:
         return VerificationError(steps.VERIFY, f"the smoke test failed for {target.key}:\n{failure}")
     rule, paths = culprit
@@ -383,6 +438,25 @@ def _smoke_failure(
         f"rule '{rule}' removed {', '.join(named)}, which the smoke test needs:\n{failure}",
         hint=f'keep it in the recipe: [minimize.packages.{owner}] keep = ["{named[0]}"]',
     )
+
+
+def _touched_gone(ctx: _Context, plan: minimize.Plan, report: smoke.SmokeRun) -> list[minimize.Decision]:
+    """Removals the smoke test still tried to read (a caught FileNotFoundError hides them otherwise)."""
+    return [
+        d
+        for d in plan.by_action(minimize.REMOVE)
+        if d.path in report.touched and not (ctx.site / d.path).exists()
+    ]
+
+
+def _culprit_from_touched(
+    ctx: _Context, plan: minimize.Plan, report: smoke.SmokeRun
+) -> tuple[str, list[str]] | None:
+    gone = _touched_gone(ctx, plan, report)
+    if not gone:
+        return None
+    rule = gone[0].rule
+    return rule, [d.path for d in gone if d.rule == rule]
 
 
 def find_culprit_rule(recipe: Recipe, ctx: _Context, plan: minimize.Plan) -> tuple[str, list[str]] | None:
@@ -483,6 +557,7 @@ def _manifest(
             by_rule=plan.summary_by_rule(),
             by_package=plan.summary_by_package(),
             identical_libraries=tuple(tuple(group) for group in duplicates),
+            kept=plan.kept_by_evidence(),
         ),
         bytecode=manifest.Bytecode(
             mode=compiled.mode,

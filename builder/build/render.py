@@ -7,12 +7,13 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
 from rich.table import Table
 
-from builder.build import lock, pipeline
+from builder.build import lock, minimize, pipeline
 from builder.console import console
 from builder.errors import LayerBuilderError
-from builder.recipe import Recipe
+from builder.recipe import SHIPPED, Recipe, source_of
 from builder.runtimes import get_target, runtimes
 
 
@@ -30,12 +31,33 @@ def _mb(value: int) -> str:
     return f"{value / 1e6:,.1f}"
 
 
-def recipes_table(recipes: list[Recipe], *, as_json: bool) -> None:
+UNBOUNDED_COLUMNS = 10_000
+
+
+def print_table(table: Table) -> None:
+    """A terminal gets the table at its width; a log or pipe gets it whole, however wide.
+
+    Without a terminal rich assumes 80 columns and cuts cells ("scipy…"), which a CI log cannot widen.
+    """
+    if console.is_terminal:
+        console.print(table)
+        return
+    unbounded = console.options.update_width(UNBOUNDED_COLUMNS)
+    width = max(console.width, console.measure(table, options=unbounded).maximum)
+    # print(width=...) is capped at the console's width, so a console as wide as the table does it.
+    Console(file=console.file, width=width, highlight=False, soft_wrap=True).print(table)
+
+
+def recipes_table(recipes: list[Recipe], folders: list[Path], *, as_json: bool) -> None:
     if as_json:
         console.print_json(json.dumps([_recipe_dict(r) for r in recipes]))
         return
+    if not recipes:
+        looked = ", ".join(f"{folder} ({'found' if folder.is_dir() else 'missing'})" for folder in folders)
+        console.print(f"no recipes found; looked in {looked}")
+        return
     table = Table(title="Recipes")
-    for column in ("name", "requirements", "runtimes", "architectures", "bytecode", "file"):
+    for column in ("name", "requirements", "runtimes", "architectures", "bytecode", "source"):
         table.add_column(column)
     for recipe in recipes:
         table.add_row(
@@ -44,15 +66,21 @@ def recipes_table(recipes: list[Recipe], *, as_json: bool) -> None:
             ", ".join(recipe.runtimes),
             ", ".join(recipe.architectures),
             recipe.bytecode,
-            str(recipe.path),
+            _source(recipe),
         )
-    console.print(table)
+    print_table(table)
+
+
+def _source(recipe: Recipe) -> str:
+    source = source_of(recipe)
+    return source if source == SHIPPED else _short_path(recipe.path)
 
 
 def _recipe_dict(recipe: Recipe) -> dict[str, Any]:
     return {
         "name": recipe.name,
         "path": str(recipe.path),
+        "source": source_of(recipe),
         "description": recipe.description,
         "requirements": list(recipe.requirements),
         "runtimes": list(recipe.runtimes),
@@ -101,7 +129,7 @@ def recipe_detail(recipe: Recipe, *, as_json: bool) -> None:
     for key, (state, pins) in locks.items():
         colour = {"fresh": "green", "stale": "yellow"}.get(state, "red")
         table.add_row(key, f"[{colour}]{state}[/{colour}]", ", ".join(f"{n} {v}" for n, v in pins.items()))
-    console.print(table)
+    print_table(table)
 
 
 def build_results(
@@ -158,7 +186,7 @@ def build_results(
         )
     for key, _ in failures:
         table.add_row("", key, "", "", "", "", "[red]failed[/red]", "", "(see the error above)")
-    console.print(table)
+    print_table(table)
 
 
 def _how(method: str | None) -> str:
@@ -176,6 +204,7 @@ def _result_dict(result: pipeline.BuildResult) -> dict[str, Any]:
                 "by_package": {k: asdict(v) for k, v in result.plan.summary_by_package().items()},
                 "remove": [d.path for d in result.plan.by_action("remove")],
                 "strip": [d.path for d in result.plan.by_action("strip")],
+                "kept": [asdict(k) for k in result.plan.kept_by_evidence()],
             },
         }
     assert result.manifest is not None
@@ -191,7 +220,7 @@ def explain_plan(result: pipeline.BuildResult) -> None:
     for rule, row in plan.summary_by_rule().items():
         action = "strip" if rule == "strip" else "remove"
         table.add_row(rule, action, str(row.files), _mb(row.bytes))
-    console.print(table)
+    print_table(table)
     if result.dry_run:
         removed, stripped = len(plan.by_action("remove")), len(plan.by_action("strip"))
         console.print(
@@ -208,4 +237,17 @@ def explain_plan(result: pipeline.BuildResult) -> None:
         table.add_column(column)
     for name, totals in plan.summary_by_package().items():
         table.add_row(name, _mb(totals.kept_bytes), _mb(totals.removed_bytes), str(totals.removed_files))
-    console.print(table)
+    print_table(table)
+    _kept_table(plan)
+
+
+def _kept_table(plan: minimize.Plan) -> None:
+    kept = plan.kept_by_evidence()
+    if not kept:
+        return
+    table = Table(title="kept although a rule matched: the code reads them")
+    for column in ("file", "rule", "kept because"):
+        table.add_column(column)
+    for row in kept:
+        table.add_row(row.path, row.rule, row.reason)
+    print_table(table)

@@ -3,12 +3,17 @@
 `-I -S` keeps the user's site-packages and PYTHON* variables out, so only the layer and the standard
 library are importable, as on Lambda; `-B` and PYTHONDONTWRITEBYTECODE keep the layer untouched
 (Lambda's /opt is read-only). Every imported module must come from the layer.
+
+It also reports every file under the layer the workload touched: the `open` audit events (data files,
+stubs, sources; raised before the open, so a missing file is seen too), the `import` events of
+extension modules, and each imported module's file (with a .pyc present, the source is never opened).
 """
 
 from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from builder import proc
@@ -21,11 +26,18 @@ from builder.recipe import SmokeTest
 MARKER = "@@layer-builder-smoke@@"
 
 RUNNER = r"""
-import importlib, json, linecache, sys, sysconfig, time, traceback
+import importlib, json, linecache, os, sys, sysconfig, time, traceback
 layer, spec_path = sys.argv[1], sys.argv[2]
 stdlib = sysconfig.get_paths()["stdlib"]
 with open(spec_path) as handle:
     spec = json.load(handle)
+touched = set()
+def record(event, args):
+    if event == "open" and isinstance(args[0], str):
+        touched.add(args[0])
+    elif event == "import" and len(args) > 1 and isinstance(args[1], str):
+        touched.add(args[1])
+sys.addaudithook(record)
 sys.path.insert(0, layer)
 report = {"imports": [], "script": None}
 ok = True
@@ -49,19 +61,42 @@ if spec["script"]:
     except BaseException:
         ok = False
         report["script"] = {"ok": False, "error": traceback.format_exc(limit=6)}
-print(MARKER + json.dumps(report))
-sys.exit(0 if ok else 1)
+for module in list(sys.modules.values()):
+    for name in (getattr(module, "__file__", None), getattr(module, "__cached__", None)):
+        if isinstance(name, str):
+            touched.add(name)
+prefix = layer.rstrip("/") + "/"
+report["touched"] = sorted(p[len(prefix):] for p in map(os.path.abspath, touched) if p.startswith(prefix))
+print(MARKER + json.dumps(report), flush=True)
+# The verdict is in the report. Skip interpreter shutdown, which Lambda never runs after an invocation
+# and where libraries with native thread pools (pyarrow) can crash now and then.
+sys.stderr.flush()
+os._exit(0 if ok else 1)
 """.replace("MARKER", repr(MARKER))
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmokeRun:
+    """One run of the smoke test: what the manifest records, and the layer files it touched."""
+
+    smoke: Smoke
+    touched: frozenset[str] = frozenset()  # files under the layer's python/ the workload opened or imported
+
+    @property
+    def status(self) -> SmokeStatus:
+        return self.smoke.status
 
 
 def run_smoke(
     site: Path, smoke: SmokeTest, python: PythonRunner | None, why_missing: str, scratch: Path
-) -> Smoke:
+) -> SmokeRun:
     """Run the recipe's smoke test against site with `python`; scratch must be visible to it too."""
     if not smoke.imports and not smoke.script:
-        return Smoke(status="not run", reason="the recipe has no smoke test", imports=smoke.imports)
+        return SmokeRun(
+            smoke=Smoke(status="not run", reason="the recipe has no smoke test", imports=smoke.imports)
+        )
     if python is None:
-        return Smoke(status="not run", reason=why_missing, imports=smoke.imports)
+        return SmokeRun(smoke=Smoke(status="not run", reason=why_missing, imports=smoke.imports))
     scratch.mkdir(parents=True, exist_ok=True)
     spec_path = scratch / "smoke-spec.json"
     spec_path.write_text(json.dumps({"imports": list(smoke.imports), "script": smoke.script}))
@@ -71,21 +106,22 @@ def run_smoke(
     try:
         result = python.run(args, step=steps.VERIFY, env=env, timeout=smoke.timeout_seconds)
     except BuildError as exc:  # did not finish in time, or could not start
-        return Smoke(
+        failed = Smoke(
             status="failed",
             reason=exc.message,
             interpreter=python.label,
             method=python.method,
             imports=smoke.imports,
         )
+        return SmokeRun(smoke=failed)
     return _report(result, python, round(time.perf_counter() - started, 2), smoke.imports)
 
 
-def _report(result: proc.Result, python: PythonRunner, seconds: float, imports: tuple[str, ...]) -> Smoke:
+def _report(result: proc.Result, python: PythonRunner, seconds: float, imports: tuple[str, ...]) -> SmokeRun:
     lines = [line for line in result.stdout.splitlines() if line.startswith(MARKER)]
     if not lines:
         tail = "\n".join((result.stderr + result.stdout).strip().splitlines()[-15:])
-        return Smoke(
+        crashed = Smoke(
             status="failed",
             reason=f"the interpreter crashed or exited early ({result.returncode}):\n{tail}",
             interpreter=python.label,
@@ -93,12 +129,18 @@ def _report(result: proc.Result, python: PythonRunner, seconds: float, imports: 
             seconds=seconds,
             imports=imports,
         )
+        return SmokeRun(smoke=crashed)
     report = json.loads(lines[-1][len(MARKER) :])
     failures = [f"import {item['name']}: {item['error']}" for item in report["imports"] if not item["ok"]]
     if report["script"] and not report["script"]["ok"]:
         failures.append(f"script: {report['script']['error']}")
+    if result.returncode != 0 and not failures:
+        tail = "\n".join(result.stderr.strip().splitlines()[-10:])
+        failures.append(
+            f"the interpreter exited with {result.returncode} after the smoke test passed:\n{tail}"
+        )
     status: SmokeStatus = "passed" if not failures and result.returncode == 0 else "failed"
-    return Smoke(
+    ran = Smoke(
         status=status,
         reason=f"{len(report['imports'])} imports and the script, with Python {python.version} ({python.machine})",
         interpreter=python.label,
@@ -107,3 +149,4 @@ def _report(result: proc.Result, python: PythonRunner, seconds: float, imports: 
         imports=imports,
         failures=tuple(failures),
     )
+    return SmokeRun(smoke=ran, touched=frozenset(report.get("touched", ())))

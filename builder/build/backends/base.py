@@ -8,7 +8,7 @@ folder, and which Python compiles bytecode and runs the smoke test. The docker b
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +31,10 @@ class Session(Protocol):
     def why_no_smoke(self) -> str: ...
 
     def install(self, lock: Lock, lock_path: Path, site: Path) -> None: ...
+
+    def bundle_system_libraries(self, names: Sequence[str], lib_dir: Path) -> None:
+        """Copy these libraries of the build image, with their license files, into lib_dir."""
+        ...
 
 
 Notify = Callable[[str], None]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from builder import proc
 from builder.build import interpreters, pipcmd, steps
-from builder.build.backends import container
+from builder.build.backends import container, syslibs
 from builder.build.backends.base import DockerSettings, Notify
 from builder.build.backends.passthrough import BindMount, host_passthrough
 from builder.build.lock import Lock, LockedPackage, packages_from_report
@@ -119,6 +119,9 @@ class DockerSession:
             visible_lock, site=site, target=None, python=self.python.executable, quiet=False
         )
         self.box.run(argv, step=steps.INSTALL, env=self.pip_env, on_output=self.on_output)
+
+    def bundle_system_libraries(self, names: Sequence[str], lib_dir: Path) -> None:
+        syslibs.bundle(self.box, self.python.executable, names, lib_dir)
 
 
 @contextmanager

@@ -31,6 +31,13 @@ class LocalSession:
         refuse_sdists(lock, self.target)
         install.install_locked(lock_path, self.target, site)
 
+    def bundle_system_libraries(self, names: Sequence[str], lib_dir: Path) -> None:
+        # This machine's libraries are not Amazon Linux's: only the build image has the right ones.
+        raise ConfigError(
+            f"the recipe bundles system libraries ({', '.join(names)}), which come from the build image",
+            hint="build with --backend docker",
+        )
+
 
 @dataclass(frozen=True)
 class LocalBackend:

@@ -166,3 +166,72 @@ def test_identical_libraries_are_reported(tmp_path):
         (site / relative).write_bytes(content)
     groups = minimize.identical_libraries(site, minimize.scan(site))
     assert groups == [["numpy.libs/libgfortran-a.so.5", "scipy.libs/libgfortran-b.so.5"]]
+
+
+def plan_with(files, evidence, config=DEFAULT):
+    plan = minimize.plan(
+        files,
+        rules=minimize.default_rules(),
+        config=config,
+        requested=frozenset({"pkg"}),
+        strip_available=False,
+        evidence=evidence,
+    )
+    return {d.path: (d.action, d.rule) for d in plan.decisions}, plan
+
+
+def test_what_the_smoke_test_touched_is_kept_from_heuristic_rules_with_the_reason():
+    files = [
+        entry("pkg/__init__.pyi", dist="pkg"),
+        entry("pkg/tests/__init__.py", dist="pkg"),
+        entry("pkg/tests/runner.py", dist="pkg"),
+        entry("pkg/tests/test_other.py", dist="pkg"),
+    ]
+    used = frozenset({"pkg/__init__.pyi", "pkg/tests/__init__.py", "pkg/tests/runner.py"})
+    decisions, plan = plan_with(files, minimize.Evidence(used=used))
+    assert decisions["pkg/__init__.pyi"] == ("keep", "evidence")
+    assert decisions["pkg/tests/runner.py"] == ("keep", "evidence")
+    assert decisions["pkg/tests/test_other.py"] == ("remove", "tests")
+    kept = {k.path: (k.rule, k.reason) for k in plan.kept_by_evidence()}
+    assert kept["pkg/__init__.pyi"] == ("type-stubs", "used by the smoke test")
+    assert kept["pkg/tests/__init__.py"] == ("tests", "used by the smoke test")
+    assert "pkg/tests/test_other.py" not in kept
+
+
+def test_a_file_named_in_code_survives_a_heuristic_rule():
+    files = [entry("pkg/src/fortranobject.h", dist="pkg"), entry("pkg/src/unused.h", dist="pkg")]
+    evidence = minimize.Evidence(named={"pkg/src/fortranobject.h": "pkg/build.py"})
+    decisions, plan = plan_with(files, evidence)
+    assert decisions["pkg/src/fortranobject.h"] == ("keep", "evidence")
+    assert decisions["pkg/src/unused.h"] == ("remove", "sources")
+    assert plan.kept_by_evidence()[0].reason == "named in pkg/build.py"
+
+
+def test_documentation_is_not_removed():
+    # Dataset loaders read their .rst descriptions at run time; the rule saved 15-58 kB.
+    decisions, _ = plan_with(
+        [entry("pkg/datasets/descr/iris.rst", dist="pkg"), entry("pkg/README.md", dist="pkg")],
+        minimize.Evidence(),
+    )
+    assert decisions["pkg/datasets/descr/iris.rst"] == ("keep", "default")
+    assert decisions["pkg/README.md"] == ("keep", "default")
+
+
+def test_evidence_does_not_overrule_exact_rules_or_the_recipes_own_removals():
+    files = [
+        entry("pkg/__pycache__/mod.cpython-311.pyc", dist="pkg"),
+        entry("pkg/extra.py", dist="pkg"),
+    ]
+    used = frozenset(f.path for f in files)
+    config = MinimizeConfig(remove=("pkg/extra.py",))
+    decisions, plan = plan_with(files, minimize.Evidence(used=used), config=config)
+    assert decisions["pkg/__pycache__/mod.cpython-311.pyc"] == ("remove", "host-bytecode")
+    assert decisions["pkg/extra.py"] == ("remove", "recipe")
+    assert plan.kept_by_evidence() == ()
+
+
+def test_heuristic_candidates_are_the_removals_of_heuristic_rules_only():
+    files = [entry("pkg/__init__.pyi", dist="pkg"), entry("bin/tool", dist="pkg")]
+    _, plan = plan_with(files, minimize.Evidence())
+    rules = minimize.default_rules()
+    assert [d.path for d in plan.heuristic_candidates(rules)] == ["pkg/__init__.pyi"]

@@ -229,13 +229,32 @@ def test_a_dry_run_plans_and_writes_nothing(tmp_path: Path, shared_library: Path
     assert not setup.final.exists()
 
 
-def test_a_removed_file_the_smoke_test_needs_is_traced_to_its_rule(tmp_path: Path, shared_library: Path):
+def test_a_file_the_smoke_test_imports_is_kept_without_a_keep_line(tmp_path: Path, shared_library: Path):
     setup = make(tmp_path, shared_library, script_extra="import demo.tests.test_demo")
+    result = setup.build()
+    assert result.zip_path is not None and result.manifest is not None
+    assert "python/demo/tests/test_demo.py" in names(result.zip_path)
+    kept = {k.path: (k.rule, k.reason) for k in result.manifest.minimize.kept}
+    assert kept["demo/tests/test_demo.py"][0] == "tests"
+    assert "smoke test" in kept["demo/tests/test_demo.py"][1]
+
+
+# Reads a test file only when the tests folder is gone: the full install's run cannot see it coming.
+ONLY_AFTER_MINIMIZING = """
+import os
+here = os.path.join(os.path.dirname(demo.__file__), "tests")
+if not os.path.exists(os.path.join(here, "__init__.py")):
+    open(os.path.join(here, "test_demo.py")).read()
+"""
+
+
+def test_a_removed_file_the_smoke_test_needs_is_traced_to_its_rule(tmp_path: Path, shared_library: Path):
+    setup = make(tmp_path, shared_library, script_extra=ONLY_AFTER_MINIMIZING)
     with pytest.raises(VerificationError) as caught:
         setup.build()
     message = str(caught.value)
     assert message.startswith("minimize: rule 'tests' removed")
-    assert "demo/tests" in message
+    assert "demo/tests/test_demo.py" in message
     assert caught.value.hint is not None and "[minimize.packages.demo] keep" in caught.value.hint
     assert not setup.final.exists(), "a failed build writes no layer"
 

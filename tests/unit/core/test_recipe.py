@@ -102,3 +102,11 @@ def test_shipped_recipes_parse(repo: Path):
     stack = parse_recipe(names["scipy-stack"])
     assert set(stack.requirement_names) == {"numpy", "scipy", "pandas"}
     assert "scipy.stats" in stack.smoke.imports
+
+
+def test_system_libraries_are_file_names(write_recipe):
+    path = write_recipe('[layer]\nrequirements = ["numpy"]\nsystem_libraries = ["libgomp.so.1"]\n')
+    assert parse_recipe(path).system_libraries == ("libgomp.so.1",)
+    bad = write_recipe('[layer]\nrequirements = ["numpy"]\nsystem_libraries = ["/usr/lib64/libgomp.so.1"]\n')
+    with pytest.raises(RecipeError, match=r"list library file names like 'libgomp\.so\.1'"):
+        parse_recipe(bad)

@@ -34,7 +34,7 @@ def test_smoke_passes_when_imports_and_script_work(tmp_path: Path):
     site = make_site(tmp_path, {"mypkg/__init__.py": "VALUE = 41\n"})
     test = SmokeTest(imports=("mypkg", "json"), script="import mypkg\nassert mypkg.VALUE + 1 == 42\n")
     report = smoke.run_smoke(site, test, PYTHON, "", scratch=tmp_path / "s")
-    assert report.status == "passed", report.failures
+    assert report.status == "passed", report.smoke.failures
     assert not list(site.rglob("__pycache__")), "the smoke test must not write bytecode into the layer"
 
 
@@ -43,8 +43,8 @@ def test_smoke_reports_each_failing_import_and_the_script_line(tmp_path: Path):
     test = SmokeTest(imports=("mypkg", "missing_module"), script="x = 1\nassert x == 2, 'x is not two'\n")
     report = smoke.run_smoke(site, test, PYTHON, "", scratch=tmp_path / "s")
     assert report.status == "failed"
-    assert any("import missing_module: ModuleNotFoundError" in f for f in report.failures)
-    script_failure = next(f for f in report.failures if f.startswith("script:"))
+    assert any("import missing_module: ModuleNotFoundError" in f for f in report.smoke.failures)
+    script_failure = next(f for f in report.smoke.failures if f.startswith("script:"))
     assert "assert x == 2, 'x is not two'" in script_failure  # the source line is shown
 
 
@@ -59,14 +59,14 @@ def test_smoke_without_interpreter_is_not_run_and_says_why(tmp_path: Path):
     report = smoke.run_smoke(
         tmp_path, SmokeTest(imports=("x",)), None, "no Python 3.14 found", scratch=tmp_path
     )
-    assert (report.status, report.reason) == ("not run", "no Python 3.14 found")
+    assert (report.status, report.smoke.reason) == ("not run", "no Python 3.14 found")
 
 
 def test_crashing_interpreter_is_a_failure_with_its_output(tmp_path: Path):
     site = make_site(tmp_path, {"boom/__init__.py": "import os\nos._exit(3)\n"})
     report = smoke.run_smoke(site, SmokeTest(imports=("boom",)), PYTHON, "", scratch=tmp_path / "s")
     assert report.status == "failed"
-    assert "exited early (3)" in report.reason
+    assert "exited early (3)" in report.smoke.reason
 
 
 def test_pyc_mode_compiles_unchecked_hash_bytecode_for_this_version(tmp_path: Path):
@@ -94,7 +94,7 @@ def test_sourceless_mode_keeps_only_bytecode_except_where_compiling_failed(tmp_p
         "",
         scratch=tmp_path / "s",
     )
-    assert report.status == "passed", report.failures
+    assert report.status == "passed", report.smoke.failures
 
 
 def test_no_interpreter_or_none_mode_skips_with_reason(tmp_path: Path):
@@ -155,3 +155,38 @@ def test_a_wrapper_compiles_the_same_bytecode_in_shares(tmp_path: Path, mode: By
     assert pycs(native) and pycs(native) == pycs(behind), "same file names and the same bytes"
     calls = len(log.read_text().split()) - 1  # less the probe
     assert calls == min(os.cpu_count() or 1, 5), "one process per core, each on a share"
+
+
+def test_smoke_reports_the_layer_files_the_workload_opened_and_imported(tmp_path: Path):
+    # A lazy loader that parses its own stub, a `tests` module imported at import, a data file
+    # opened by the script, and a file it looked for and did not find.
+    site = make_site(
+        tmp_path,
+        {
+            "lazy/__init__.py": "import pathlib\nSTUB = pathlib.Path(__file__ + 'i').read_text()\n"
+            "from lazy.tests import runner\n",
+            "lazy/__init__.pyi": "def f() -> int: ...\n",
+            "lazy/tests/__init__.py": "",
+            "lazy/tests/runner.py": "",
+            "lazy/tests/test_lazy.py": "",
+            "lazy/data/table.csv": "a,b\n",
+        },
+    )
+    script = (
+        "import lazy, os\n"
+        "open(os.path.join(os.path.dirname(lazy.__file__), 'data', 'table.csv')).read()\n"
+        "try:\n    open(os.path.join(os.path.dirname(lazy.__file__), 'gone.rst'))\n"
+        "except FileNotFoundError:\n    pass\n"
+    )
+    report = smoke.run_smoke(site, SmokeTest(script=script), PYTHON, "", scratch=tmp_path / "s")
+    assert report.status == "passed", report.smoke.failures
+    assert {
+        "lazy/__init__.py",
+        "lazy/__init__.pyi",
+        "lazy/tests/__init__.py",
+        "lazy/tests/runner.py",
+        "lazy/data/table.csv",
+        "lazy/gone.rst",
+    } <= report.touched
+    assert "lazy/tests/test_lazy.py" not in report.touched
+    assert not [p for p in report.touched if p.startswith("/") or p.startswith("..")]
