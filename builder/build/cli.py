@@ -10,7 +10,7 @@ from typing import cast
 import typer
 from rich.markup import escape
 
-from builder.build import lock, pipeline, render, scaffold
+from builder.build import context, lock, pipeline, render, scaffold
 from builder.build.backends import base
 from builder.build.interpreters import parse_command
 from builder.build.progress import RichProgress
@@ -212,7 +212,7 @@ def build_command(
 ) -> None:
     """Build a layer for each runtime and architecture: install, minimize, verify, zip."""
     recipe = find_recipe(recipe_name, _dirs(recipes))
-    options = pipeline.BuildOptions(
+    options = context.BuildOptions(
         output_root=output.resolve(),
         backend=cast(Backend, backend),  # checked by the option callback
         python=parse_command(python) if python is not None else None,

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from builder import manifest
-from builder.build import lock, pipeline
+from builder.build import context, lock, pipeline
 from builder.build.backends.base import Notify, Session
 from builder.build.interpreters import probe
 from builder.build.lock import Lock, LockedPackage
@@ -150,15 +150,15 @@ class Setup:
     recipe: Recipe
     target: Target
     backend: FakeBackend
-    options: pipeline.BuildOptions
+    options: context.BuildOptions
 
-    def build(self, **changes: object) -> pipeline.BuildResult:
-        options = pipeline.BuildOptions(**{**self.options.__dict__, **changes})  # type: ignore[arg-type]
+    def build(self, **changes: object) -> context.BuildResult:
+        options = context.BuildOptions(**{**self.options.__dict__, **changes})  # type: ignore[arg-type]
         return pipeline.build(self.recipe, self.target, options, RecordingProgress(), self.backend)
 
     @property
     def final(self) -> Path:
-        return pipeline.output_dir(self.options, self.recipe, self.target)
+        return context.output_dir(self.options, self.recipe, self.target)
 
 
 def make(
@@ -175,7 +175,7 @@ def make(
     interpreter = probe(Path(sys.executable))
     assert interpreter is not None
     session = FakeSession(library=library, python=LocalPython(interpreter))
-    options = pipeline.BuildOptions(output_root=tmp_path / "layers")
+    options = context.BuildOptions(output_root=tmp_path / "layers")
     return Setup(recipe=recipe, target=target, backend=FakeBackend(session), options=options)
 
 
