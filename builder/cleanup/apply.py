@@ -105,20 +105,19 @@ def _delete_function_version(lam: Any, item: Item) -> Outcome:
     # without a qualifier would delete the whole function.
     if not item.version.isdigit():
         return Outcome(item=item, status=SKIPPED, detail="not a numbered version")
-    try:
-        lam.delete_function(FunctionName=item.name, Qualifier=item.version)
-    except ClientError as exc:
-        return _failed(item, exc)
-    except Halted as exc:
-        return Outcome(item=item, status=NOT_STARTED, detail=str(exc))
-    except BotoCoreError as exc:
-        return Outcome(item=item, status=FAILED, detail=describe(exc))
-    return Outcome(item=item, status=DELETED)
+    return _delete(item, lambda: lam.delete_function(FunctionName=item.name, Qualifier=item.version))
 
 
 def _delete_layer_version(lam: Any, item: Item) -> Outcome:
+    return _delete(
+        item, lambda: lam.delete_layer_version(LayerName=item.name, VersionNumber=int(item.version))
+    )
+
+
+def _delete(item: Item, call: Callable[[], object]) -> Outcome:
+    """Make one delete call and say how it went; a halted client (Ctrl-C, throttling) sent nothing."""
     try:
-        lam.delete_layer_version(LayerName=item.name, VersionNumber=int(item.version))
+        call()
     except ClientError as exc:
         return _failed(item, exc)
     except Halted as exc:
