@@ -215,20 +215,30 @@ class ToolBuild:
 
 
 def tool_build(
-    pins: Pins, output: Path, flags: Sequence[str], env: Mapping[str, str], checkout: Checkout | None = None
+    pins: Pins,
+    output: Path,
+    flags: Sequence[str],
+    env: Mapping[str, str],
+    checkout: Checkout | None = None,
+    *,
+    recipe: str = RECIPE,
+    python: str | None = None,
 ) -> ToolBuild:
     """`layer-builder build` as a user runs it; --json so the result is read, not scraped.
 
     `checkout`: another revision of layer-builder with its own environment (a baseline); by default
     this one. The manifest is read as plain JSON, so a baseline of an older schema reads too.
+    `python`: passed as `--python`, an interpreter command for the target run exactly as given.
     """
     checkout = checkout or Checkout(root=REPO, python=Path(sys.executable), label="this checkout")
+    if python is not None:
+        flags = [*flags, "--python", python]
     argv = [
         str(checkout.python),
         "-m",
         "builder",
         "build",
-        RECIPE,
+        recipe,
         "-r",
         pins.target.runtime.name,
         "-a",
@@ -239,7 +249,10 @@ def tool_build(
         *flags,
     ]
     seconds, out = timed(
-        argv, what=f"layer-builder build {pins.target.key} {' '.join(flags)}", env=env, cwd=checkout.root
+        argv,
+        what=f"layer-builder build {recipe} {pins.target.key} {' '.join(flags)}",
+        env=env,
+        cwd=checkout.root,
     )
     try:
         layer = json.loads(out)["layers"][0]
