@@ -8,7 +8,6 @@ known of the runtimes and architectures it is for. A published layer is download
 from __future__ import annotations
 
 import base64
-import hashlib
 import re
 import shutil
 import urllib.error
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from builder import manifest as manifest_file
+from builder import zips
 from builder.errors import AwsError, ConfigError, ManifestError
 from builder.manifest import Manifest
 from builder.runtimes import get_architecture, get_runtime
@@ -116,7 +116,7 @@ def _built(folder: Path, *, label: str) -> Source:
             f"{folder} has a manifest but no {manifest_file.LAYER_ZIP}",
             hint=f"rebuild it: layer-builder build {manifest.recipe} --runtime {manifest.runtime} --arch {manifest.arch}",
         )
-    if file_sha256(zip_path) != manifest.zip.sha256:
+    if zips.file_sha256(zip_path).hex() != manifest.zip.sha256:
         raise ManifestError(
             f"{zip_path} is not the zip {folder / manifest_file.MANIFEST} describes (sha256 differs)",
             hint=f"rebuild it: layer-builder build {manifest.recipe} --runtime {manifest.runtime} --arch {manifest.arch}",
@@ -135,7 +135,7 @@ def _zip(path: Path) -> Source:
     """A zip; the manifest beside it counts only when it describes exactly this zip."""
     beside = path.parent / manifest_file.MANIFEST
     manifest = manifest_file.read(beside) if beside.is_file() else None
-    if manifest is not None and manifest.zip.sha256 == file_sha256(path):
+    if manifest is not None and manifest.zip.sha256 == zips.file_sha256(path).hex():
         return Source(
             label=str(path),
             kind="built",
@@ -167,7 +167,7 @@ def _published(arn: str, where: Where) -> Source:
     destination = where.scratch / f"{found['name']}-{found['version']}.zip"
     _download(location, destination, arn)
     expected = content.get("CodeSha256")
-    if expected and code_sha256(destination) != expected:
+    if expected and base64.b64encode(zips.file_sha256(destination)).decode() != expected:
         raise AwsError(
             f"the download of {arn} does not match its CodeSha256",
             hint="retry; the download was cut short or altered on the way",
@@ -217,16 +217,3 @@ def _download(url: str, destination: Path, arn: str) -> None:
             hint="the URL GetLayerVersion gives expires after 10 minutes; retry, and check the network",
         ) from exc
     partial.replace(destination)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def code_sha256(path: Path) -> str:
-    """base64(sha256(zip)), as Lambda reports CodeSha256."""
-    return base64.b64encode(bytes.fromhex(file_sha256(path))).decode()
