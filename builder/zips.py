@@ -61,6 +61,11 @@ def _permissions(source: Path | Traversable) -> int:
     return 0o644
 
 
+def code_sha256(path: Path) -> str:
+    """base64(sha256(file)): what Lambda reports as CodeSha256."""
+    return base64.b64encode(file_sha256(path)).decode()
+
+
 def file_sha256(path: Path) -> bytes:
     digest = hashlib.sha256()
     with path.open("rb") as handle:

@@ -112,6 +112,15 @@ def check_tree(root: Path, *, machine: str, glibc: tuple[int, int], os_id: str) 
     return sorted(problems, key=lambda problem: problem.path)
 
 
+def may_be_elf(name: str) -> bool:
+    """Whether a file of this name can be a shared library or an executable (`.so`, `.so.N`, no suffix).
+
+    Checked before opening a file: a layer has thousands of .py and .pyc files.
+    """
+    base = name.rsplit("/", 1)[-1]
+    return base.endswith(".so") or ".so." in base or "." not in base
+
+
 def is_elf(path: Path) -> bool:
     try:
         with path.open("rb") as stream:

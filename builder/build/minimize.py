@@ -23,7 +23,7 @@ from typing import Literal
 from packaging.utils import canonicalize_name
 
 from builder import tomlload
-from builder.build.elfcheck import is_elf
+from builder.build.elfcheck import is_elf, may_be_elf
 from builder.build.elfstrip import is_grafted_library
 from builder.manifest import KeptFile, PackageTotal, RuleTotal
 from builder.recipe import MinimizeConfig
@@ -297,8 +297,7 @@ def _guess_owner(relative: str) -> str:
 
 
 def _is_elf(path: Path) -> bool:
-    # Only names a shared library or executable can have: the tree has thousands of .py files.
-    return (path.suffix in (".so", "") or ".so." in path.name) and is_elf(path)
+    return may_be_elf(path.name) and is_elf(path)
 
 
 # ---------------------------------------------------------------- applying

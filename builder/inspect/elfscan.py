@@ -10,14 +10,13 @@ import shutil
 import tempfile
 import zipfile
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from elftools.common.exceptions import ELFError
 
 from builder.build import elfcheck
-
-# pyelftools' machine names -> Lambda's architecture names
-ARCH_OF_MACHINE = {"EM_X86_64": "x86_64", "EM_AARCH64": "arm64"}
+from builder.runtimes import architectures
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,7 +31,7 @@ def scan_elf(path: Path) -> tuple[ElfFile, ...]:
     with zipfile.ZipFile(path) as archive, tempfile.TemporaryDirectory(prefix="lb-elf-") as scratch:
         copy = Path(scratch) / "member"
         for info in archive.infolist():
-            if info.is_dir() or not _may_be_elf(info.filename):
+            if info.is_dir() or not elfcheck.may_be_elf(info.filename):
                 continue
             with archive.open(info) as member:
                 if member.read(4) != elfcheck.ELF_MAGIC:
@@ -43,12 +42,12 @@ def scan_elf(path: Path) -> tuple[ElfFile, ...]:
                 elf = elfcheck.read_elf_info(copy)
             except (ELFError, OSError, ValueError, KeyError):
                 continue  # a garbled file is the build's ELF check's business, not a stack question
-            arch = ARCH_OF_MACHINE.get(elf.e_machine, elf.e_machine)
+            arch = arch_of_machine().get(elf.e_machine, elf.e_machine)
             found.append(ElfFile(path=info.filename, arch=arch, glibc=elfcheck.glibc_required(elf)))
     return tuple(found)
 
 
-def _may_be_elf(name: str) -> bool:
-    # Only names a shared library or executable can have: a layer has thousands of .py/.pyc files.
-    base = name.rsplit("/", 1)[-1]
-    return base.endswith(".so") or ".so." in base or "." not in base
+@cache
+def arch_of_machine() -> dict[str, str]:
+    """pyelftools' machine names -> Lambda's architecture names, from the runtime table."""
+    return {elfcheck.E_MACHINE[arch.machine]: name for name, arch in architectures().items()}

@@ -7,7 +7,6 @@ known of the runtimes and architectures it is for. A published layer is download
 
 from __future__ import annotations
 
-import base64
 import re
 import shutil
 import urllib.error
@@ -167,7 +166,7 @@ def _published(arn: str, where: Where) -> Source:
     destination = where.scratch / f"{found['name']}-{found['version']}.zip"
     _download(location, destination, arn)
     expected = content.get("CodeSha256")
-    if expected and base64.b64encode(zips.file_sha256(destination)).decode() != expected:
+    if expected and zips.code_sha256(destination) != expected:
         raise AwsError(
             f"the download of {arn} does not match its CodeSha256",
             hint="retry; the download was cut short or altered on the way",
