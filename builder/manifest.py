@@ -259,6 +259,25 @@ def read(path: Path) -> Manifest | None:
         return None
 
 
+def layer_dir(root: Path, recipe: str, target: str) -> Path:
+    """Where `build` writes a target's layer.zip and manifest.json: ROOT/<recipe>/<runtime>-<arch>."""
+    return root / recipe / target
+
+
+def built_targets(root: Path, recipe: str) -> dict[str, Path]:
+    """The targets of `recipe` built under root (folders holding a manifest or a layer zip), by key."""
+    folder = root / recipe
+    if not folder.is_dir():
+        return {}
+    return {
+        child.name: child
+        for child in sorted(folder.iterdir())
+        if child.is_dir()
+        and not child.name.startswith(".")  # a build's staging folders
+        and ((child / MANIFEST).exists() or (child / LAYER_ZIP).exists())
+    }
+
+
 def largest_entries(site: Path, count: int = 10) -> tuple[SizeEntry, ...]:
     """The top-level folders/files of python/ by bytes: what to look at when a layer is too big."""
     sizes: dict[str, int] = defaultdict(int)

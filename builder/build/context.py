@@ -72,7 +72,7 @@ def step(progress: Progress, name: steps.StepName, description: str) -> Iterator
 
 
 def output_dir(options: BuildOptions, recipe: Recipe, target: Target) -> Path:
-    return options.output_root / recipe.name / target.key
+    return manifest.layer_dir(options.output_root, recipe.name, target.key)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -81,7 +81,11 @@ def _recipe(recipe: str, where: Where) -> Source:
     runtime = get_runtime(where.runtime).name if where.runtime else None
     arch = get_architecture(where.arch).name if where.arch else None
     folder = where.layers_root / recipe
-    built = sorted(p.parent.name for p in folder.glob(f"*/{manifest_file.MANIFEST}"))
+    built = [
+        key
+        for key, path in manifest_file.built_targets(where.layers_root, recipe).items()
+        if (path / manifest_file.MANIFEST).exists()
+    ]
     wanted = [
         key
         for key in built

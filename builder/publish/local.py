@@ -63,13 +63,7 @@ def find(
     folder = layers_root / recipe
     if not folder.is_dir():
         raise _not_built(recipe, layers_root, recipe_dirs)
-    built = {
-        child.name: child
-        for child in sorted(folder.iterdir())
-        if child.is_dir()
-        and not child.name.startswith(".")
-        and ((child / MANIFEST).exists() or (child / LAYER_ZIP).exists())
-    }
+    built = manifest_module.built_targets(layers_root, recipe)
     wanted = [
         key
         for key in built
