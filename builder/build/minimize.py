@@ -23,6 +23,7 @@ from typing import Literal
 from packaging.utils import canonicalize_name
 
 from builder import tomlload
+from builder.build import distinfo
 from builder.build.elfcheck import is_elf, may_be_elf
 from builder.build.elfstrip import is_grafted_library
 from builder.manifest import KeptFile, PackageTotal, RuleTotal
@@ -283,11 +284,9 @@ def scan(site: Path) -> list[FileEntry]:
 def record_owners(site: Path) -> dict[str, str]:
     owners: dict[str, str] = {}
     for record in site.glob("*.dist-info/RECORD"):
-        distribution = canonicalize_name(record.parent.name.split("-", 1)[0])
-        for line in record.read_text(encoding="utf-8", errors="replace").splitlines():
-            name = line.split(",", 1)[0]
-            if name and not name.startswith(".."):
-                owners[name] = distribution
+        owner = distinfo.distribution(record.parent.name)
+        for name in distinfo.record_paths(record.read_text(encoding="utf-8", errors="replace")):
+            owners[name] = owner
     return owners
 
 

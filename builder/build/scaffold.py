@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
 
-from builder.build import install, lock
+from builder.build import distinfo, install, lock
 from builder.errors import RecipeError
 from builder.recipe import Recipe, parse_recipe
 from builder.runtimes import Target, get_target, runtimes
@@ -128,9 +127,8 @@ def requested_modules(locked: lock.Lock, target: Target) -> list[str]:
         modules: list[str] = []
         wanted = {p.name for p in requested}
         for record in sorted(site.glob("*.dist-info/RECORD")):
-            if canonicalize_name(record.parent.name.split("-", 1)[0]) in wanted:
-                rows = record.read_text(encoding="utf-8").splitlines()
-                modules += top_level_modules(row.split(",", 1)[0] for row in rows)
+            if distinfo.distribution(record.parent.name) in wanted:
+                modules += top_level_modules(distinfo.record_paths(record.read_text(encoding="utf-8")))
     return sorted(dict.fromkeys(modules))
 
 

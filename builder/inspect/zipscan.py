@@ -12,13 +12,11 @@ from __future__ import annotations
 import re
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from packaging.utils import canonicalize_name
-
+from builder.build import distinfo
 from builder.errors import ConfigError
 
 Kind = Literal["layer", "function"]
@@ -173,24 +171,15 @@ def _distributions(
     for record_path, text in sorted(records.items()):
         folder = record_path.rsplit("/", 2)[-2]
         site = record_path[: len(record_path) - len(folder) - len("/RECORD")]
-        raw_name, _, version = folder.removesuffix(".dist-info").partition("-")
-        name = canonicalize_name(raw_name)
+        name = distinfo.distribution(folder)
+        version = folder.removesuffix(".dist-info").partition("-")[2]
         versions[name] = version
         by_top[(site, folder)] = name
-        for relative in _record_paths(text):
+        for relative in distinfo.record_paths(text):
             exact[(site, relative)] = name
             first = relative.split("/", 1)[0]
             by_top.setdefault((site, _module_key(first)), name)
     return exact, by_top, versions
-
-
-def _record_paths(text: str) -> Iterable[str]:
-    for line in text.splitlines():
-        # RECORD is CSV, but only a path with a comma is quoted, and none of ours need the first field
-        # unquoted beyond that.
-        name = line.split(",", 1)[0].strip('"')
-        if name and not name.startswith(("..", "/")):
-            yield name
 
 
 def _module_key(top: str) -> str:
