@@ -13,7 +13,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from builder import manifest
-from builder.build import bytecode, elfcheck, lock, minimize, package, steps
+from builder.build import bytecode, distinfo, elfcheck, lock, minimize, package, steps
 from builder.build.backends import base
 from builder.build.backends import local as local_backend
 from builder.build.cache import build_key, from_cache
@@ -97,6 +97,7 @@ def _build_fresh(
         progress, steps.INSTALL, f"installing {len(ctx.locked.packages)} locked packages for {target.key}"
     ):
         ctx.session.install(ctx.locked, ctx.lock_path, ctx.site)
+        distinfo.drop_entries_outside(ctx.site)
         if recipe.system_libraries:
             ctx.session.bundle_system_libraries(recipe.system_libraries, ctx.layer / elfcheck.LAYER_LIB)
     with step(

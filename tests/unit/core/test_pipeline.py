@@ -100,7 +100,10 @@ class FakeSession:
         (info / "METADATA").write_text("Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n")
         installed = [*files, "demo/_fast.so", "demo/table.bin", "demo-1.0.dist-info/METADATA"]
         record = [f"{name},," for name in installed]
-        (info / "RECORD").write_text("\n".join([*record, "demo-1.0.dist-info/RECORD,,"]) + "\n")
+        # pip records the scripts it writes outside the site with a hash of their shebang: the path
+        # of the Python that ran pip, which differs between two installs of layer-builder.
+        script = f"../../bin/demo,sha256={self.python.label.encode().hex()[:43]},{len(self.python.label)}"
+        (info / "RECORD").write_text("\n".join([*record, script, "demo-1.0.dist-info/RECORD,,"]) + "\n")
 
 
 @dataclass(frozen=True)
@@ -200,6 +203,9 @@ def test_a_fresh_build_minimizes_verifies_and_describes_the_layer(tmp_path: Path
     assert m.minimize.by_rule["tests"].files == 2
     assert m.minimize.stripped_files in (0, 1)  # 1 where this machine has a strip for the host
     assert m.size.file_count == len(files)
+    with zipfile.ZipFile(result.zip_path) as archive:
+        record = archive.read("python/demo-1.0.dist-info/RECORD").decode()
+    assert "demo/_fast.so,," in record and "../" not in record, "only rows for files in the layer"
 
 
 def setup_manifest(setup: Setup) -> manifest.Manifest:
