@@ -33,7 +33,7 @@ from _report import format_table, grouped
 from _steps import Pins, StepFailed
 
 from builder.build import lock
-from builder.build.interpreters import arch_of, find
+from builder.interpreters.locate import arch_of, find
 from builder.recipe import find_recipe
 from builder.runtimes import get_target
 

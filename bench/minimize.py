@@ -38,7 +38,7 @@ import _steps
 from _report import format_table, grouped
 from _steps import Pins, StepFailed
 
-from builder import interpreters
+from builder.interpreters import locate as interpreters
 from builder.recipe import find_recipe
 
 SECTION = "minimize"

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from builder import proc
 from builder.build import steps
-from builder.build.pythons import PythonRunner
 from builder.errors import BuildError
+from builder.interpreters.run import PythonRunner
 from builder.manifest import BytecodeMode, BytecodeStatus
 
 # Shown in tracebacks instead of the staging folder: where Lambda mounts a layer's python/.

@@ -12,10 +12,10 @@ from rich.markup import escape
 
 from builder.build import context, lock, pipeline, render, scaffold
 from builder.build.backends import base
-from builder.build.interpreters import parse_command
 from builder.build.progress import RichProgress
 from builder.console import choice, console, err_console, handle_errors, report_error
 from builder.errors import ConfigError, LayerBuilderError
+from builder.interpreters.locate import parse_command
 from builder.manifest import Backend, BytecodeMode
 from builder.recipe import (
     BACKENDS,

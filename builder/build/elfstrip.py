@@ -26,8 +26,8 @@ from elftools.elf.elffile import ELFFile
 
 from builder import proc
 from builder.build import steps
-from builder.build.elfcheck import E_MACHINE, FRIENDLY_MACHINE, is_elf
 from builder.errors import BuildError
+from builder.layer.elfcheck import E_MACHINE, FRIENDLY_MACHINE, is_elf
 from builder.runtimes import MACHINE_ALIASES
 
 STEP = steps.MINIMIZE

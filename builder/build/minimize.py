@@ -9,23 +9,23 @@ smoke test touched it, its distribution's code names it) beats a heuristic rule.
 
 from __future__ import annotations
 
-import fnmatch
-import re
 import shutil
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
 from packaging.utils import canonicalize_name
 
-from builder import tomlload
-from builder.build import distinfo
-from builder.build.elfcheck import is_elf, may_be_elf
 from builder.build.elfstrip import is_grafted_library
+from builder.layer import distinfo
+from builder.layer.elfcheck import is_elf, may_be_elf
+
+# The rule types and data live in builder.layer.rules; named here too, as the planner's vocabulary.
+from builder.layer.rules import Rule as Rule
+from builder.layer.rules import RuleSet as RuleSet
+from builder.layer.rules import default_rules as default_rules
 from builder.manifest import KeptFile, PackageTotal, RuleTotal
 from builder.recipe import MinimizeConfig
 
@@ -33,26 +33,6 @@ Action = Literal["keep", "remove", "strip"]
 KEEP: Action = "keep"
 REMOVE: Action = "remove"
 STRIP: Action = "strip"
-
-
-@dataclass(frozen=True, kw_only=True)
-class Rule:
-    name: str
-    why: str
-    patterns: tuple[str, ...]
-    heuristic: bool = False  # a guess that nothing reads these files: evidence of use beats it
-
-    def matches(self, path: str) -> bool:
-        return _compiled(self.patterns).match(path) is not None
-
-
-@dataclass(frozen=True, kw_only=True)
-class RuleSet:
-    version: int
-    removals: tuple[Rule, ...]
-    keep: Rule
-    package_keeps: Mapping[str, tuple[str, ...]]
-    runtime_provided: frozenset[str]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -136,35 +116,6 @@ class Plan:
             )
             for name in ranked
         }
-
-
-# ---------------------------------------------------------------- rules
-
-
-@cache
-def _compiled(patterns: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns) or "(?!)")
-
-
-@cache
-def default_rules() -> RuleSet:
-    text = resources.files("builder.data").joinpath("minimize-rules.toml").read_text(encoding="utf-8")
-    data = tomlload.loads(text)
-    return RuleSet(
-        version=int(data["version"]),
-        removals=tuple(
-            Rule(
-                name=row["name"],
-                why=row["why"],
-                patterns=tuple(row["remove"]),
-                heuristic=bool(row.get("heuristic", False)),
-            )
-            for row in data["rule"]
-        ),
-        keep=Rule(name="keep", why=data["keep"]["why"], patterns=tuple(data["keep"]["paths"])),
-        package_keeps={canonicalize_name(k): tuple(v["keep"]) for k, v in data["packages"].items()},
-        runtime_provided=frozenset(canonicalize_name(n) for n in data["runtime_provided"]["packages"]),
-    )
 
 
 # ---------------------------------------------------------------- planning (pure)

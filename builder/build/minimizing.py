@@ -9,10 +9,11 @@ distributions' own code mentions. Applying moves files aside, so a failure can b
 from __future__ import annotations
 
 from builder import manifest
-from builder.build import elfcheck, elfstrip, evidence, minimize, smoke, steps
+from builder.build import elfstrip, evidence, minimize, smoke, steps
 from builder.build.context import BuildContext, FullInstall, Progress
 from builder.build.verify import run_smoke
 from builder.errors import VerificationError
+from builder.layer import elfcheck
 from builder.recipe import Recipe
 from builder.runtimes import Target
 

@@ -13,7 +13,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from builder import manifest
-from builder.build import bytecode, distinfo, elfcheck, lock, minimize, package, steps
+from builder.build import bytecode, lock, minimize, package, steps
 from builder.build.backends import base
 from builder.build.backends import local as local_backend
 from builder.build.cache import build_key, from_cache
@@ -31,6 +31,7 @@ from builder.build.describe import manifest_for
 from builder.build.minimizing import apply_plan, make_plan, observe
 from builder.build.size import check_size
 from builder.build.verify import verify_layer
+from builder.layer import distinfo, elfcheck
 from builder.recipe import Recipe
 from builder.runtimes import Target, limits
 

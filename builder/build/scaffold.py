@@ -16,8 +16,9 @@ from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from builder.build import distinfo, install, lock
+from builder.build import install, lock
 from builder.errors import RecipeError
+from builder.layer import distinfo
 from builder.recipe import Recipe, parse_recipe
 from builder.runtimes import Target, get_target, runtimes
 

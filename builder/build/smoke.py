@@ -18,8 +18,8 @@ from pathlib import Path
 
 from builder import proc
 from builder.build import steps
-from builder.build.pythons import PythonRunner
 from builder.errors import BuildError
+from builder.interpreters.run import PythonRunner
 from builder.manifest import Smoke, SmokeStatus
 from builder.recipe import SmokeTest
 

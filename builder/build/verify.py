@@ -7,9 +7,10 @@ workload tried to read, else by putting removed files back rule by rule until it
 from __future__ import annotations
 
 from builder import manifest
-from builder.build import elfcheck, evidence, minimize, smoke, steps
+from builder.build import evidence, minimize, smoke, steps
 from builder.build.context import BuildContext, FullInstall, Progress
 from builder.errors import BuildError, VerificationError
+from builder.layer import elfcheck
 from builder.recipe import Recipe
 from builder.runtimes import Target
 

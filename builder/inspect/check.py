@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from builder import runtimes
-from builder.build.minimize import default_rules
 from builder.inspect import elfscan, stack, zipscan
 from builder.inspect.sources import Source
+from builder.layer.rules import default_rules
 
 
 def part(source: Source, position: int) -> stack.Part:

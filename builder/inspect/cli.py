@@ -9,10 +9,10 @@ from typing import Any
 
 import typer
 
-from builder.build import interpreters
 from builder.console import err_console, handle_errors
 from builder.errors import ConfigError, StackError
 from builder.inspect import check, diff, html, inspection, render, sources
+from builder.interpreters import locate as interpreters
 
 app = typer.Typer()
 

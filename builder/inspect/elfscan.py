@@ -15,7 +15,7 @@ from pathlib import Path
 
 from elftools.common.exceptions import ELFError
 
-from builder.build import elfcheck
+from builder.layer import elfcheck
 from builder.runtimes import architectures
 
 

@@ -6,10 +6,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from builder.build import interpreters
 from builder.inspect import importtime, zipscan
 from builder.inspect.importtime import ImportTimes
 from builder.inspect.sources import Source
+from builder.interpreters import locate as interpreters
 from builder.runtimes import get_architecture, get_runtime, limits
 
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from builder.build import distinfo
 from builder.errors import ConfigError
+from builder.layer import distinfo
 
 Kind = Literal["layer", "function"]
 

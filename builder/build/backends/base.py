@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from builder.build.lock import Lock
-from builder.build.pythons import PythonRunner
+from builder.interpreters.run import PythonRunner
 
 
 class Session(Protocol):

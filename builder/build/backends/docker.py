@@ -13,35 +13,32 @@ import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from builder import proc
-from builder.build import interpreters, pipcmd, steps
-from builder.build.backends import container, syslibs
+from builder.build import pipcmd, steps
+from builder.build.backends import syslibs
 from builder.build.backends.base import DockerSettings, Notify
-from builder.build.backends.passthrough import BindMount, host_passthrough
+from builder.build.backends.passthrough import host_passthrough
 from builder.build.lock import Lock, LockedPackage, packages_from_report
-from builder.build.pythons import PythonRunner
+from builder.engine import build_image, container
+from builder.engine.build_image import emulation_env
+from builder.engine.container import BindMount
 from builder.errors import ContainerError
+from builder.interpreters import locate as interpreters
+from builder.interpreters.run import PythonRunner
 from builder.manifest import RunMethod
-from builder.runtimes import Target, host_machine
+from builder.runtimes import Target
 
 # Inside the container the host's pip cache is mounted here, so wheels are downloaded once.
 CONTAINER_PIP_CACHE = "/tmp/layer-builder-pip-cache"
-# qemu's name for the core of Lambda's arm64 machines (AWS Graviton2).
-LAMBDA_ARM64_CPU = "neoverse-n1"
-
-
-def dockerfile_text() -> bytes:
-    return resources.files("builder.data").joinpath("Dockerfile.build").read_bytes()
 
 
 def docker_fingerprint(target: Target, settings: DockerSettings) -> dict[str, str | None]:
     return {
         "backend": "docker",
-        "base_image": settings.base_image or target.runtime.build_image,
-        "dockerfile": hashlib.sha256(dockerfile_text()).hexdigest(),
+        "base_image": build_image.base_image_for(target, settings.base_image),
+        "dockerfile": hashlib.sha256(build_image.dockerfile_text()).hexdigest(),
     }
 
 
@@ -135,19 +132,14 @@ def docker_session(
     """Start the build container for target, with the scratch folder mounted at the same path."""
     client = container.connect(settings.docker_host)
     platform = target.arch.docker_platform
-    base = settings.base_image or target.runtime.build_image
-    with _dockerfile_on_disk(work) as dockerfile:
-        image = container.ensure_build_image(
-            client,
-            base_image=base,
-            dockerfile=dockerfile,
-            platform=platform,
-            network=settings.network,
-            on_output=on_output,
-        )
-    # Probing costs a throwaway container; only a foreign architecture needs it.
-    if target.arch.machine != host_machine() and not container.can_run_platform(client, image, platform):
-        raise container.unsupported_platform(platform)
+    image = build_image.ensure_image(
+        client,
+        target,
+        base_image=settings.base_image,
+        network=settings.network,
+        scratch=work,
+        on_output=on_output,
+    )
     carried = host_passthrough(os.environ, Path.home())
     for note in carried.notes:
         notify(note)
@@ -172,27 +164,6 @@ def docker_session(
         yield DockerSession(
             target=target, box=box, python=python, pip_env=pip_env, work=work, on_output=on_output
         )
-
-
-def emulation_env(target: Target) -> dict[str, str]:
-    """For a foreign architecture, the CPU qemu-user emulates: Lambda's arm64 CPU (Graviton2).
-
-    qemu's default "max" CPU offers SME, which OpenBLAS then uses and qemu 7.2 emulates wrongly
-    (matrix products come out wrong); a real Lambda CPU has no SME. Ignored when nothing emulates.
-    """
-    if target.arch.machine == host_machine() or target.arch.machine != "aarch64":
-        return {}
-    return {"QEMU_CPU": LAMBDA_ARM64_CPU}
-
-
-@contextmanager
-def _dockerfile_on_disk(work: Path) -> Iterator[Path]:
-    path = work / "Dockerfile.build"
-    path.write_bytes(dockerfile_text())
-    try:
-        yield path
-    finally:
-        path.unlink(missing_ok=True)
 
 
 def pip_cache_dir() -> Path:

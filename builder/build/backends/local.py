@@ -11,11 +11,12 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
-from builder.build import install, interpreters
+from builder.build import install
 from builder.build.backends.base import Notify, Session
 from builder.build.lock import Lock
-from builder.build.pythons import LocalPython, PythonRunner
 from builder.errors import ConfigError
+from builder.interpreters import locate as interpreters
+from builder.interpreters.run import LocalPython, PythonRunner
 from builder.runtimes import Target
 
 

@@ -14,19 +14,12 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+
+from builder.engine.container import BindMount
 
 # Where the host's CA bundle appears inside containers. Not under /opt: that is where Lambda
 # layers live and where a build may mount its output.
 CA_BUNDLE_PATH = "/etc/layer-builder/ca-bundle.crt"
-
-
-class BindMount(NamedTuple):
-    """A host folder or file made visible inside the container."""
-
-    host_path: Path | str
-    container_path: str
-    read_only: bool = False
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ import jsonschema
 import pytest
 from typer.testing import CliRunner
 
-from builder.build.interpreters import find
 from builder.cli import app
+from builder.interpreters.locate import find
 from builder.manifest import Manifest, json_schema
 
 pytestmark = pytest.mark.network

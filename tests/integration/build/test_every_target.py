@@ -25,8 +25,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from builder.build.interpreters import find
 from builder.cli import app
+from builder.interpreters.locate import find
 from builder.recipe import parse_recipe
 
 pytestmark = pytest.mark.network

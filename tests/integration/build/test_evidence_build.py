@@ -16,8 +16,8 @@ import pytest
 from typer.testing import CliRunner
 
 from builder.build import lock
-from builder.build.interpreters import find
 from builder.cli import app
+from builder.interpreters.locate import find
 from builder.recipe import parse_recipe
 from builder.runtimes import get_target
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from builder.build.interpreters import find
+from builder.interpreters.locate import find
 
 pytestmark = [pytest.mark.network, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[3]

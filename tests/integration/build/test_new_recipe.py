@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from builder import tomlload
-from builder.build.interpreters import find
 from builder.cli import app
+from builder.interpreters.locate import find
 
 pytestmark = pytest.mark.network
 runner = CliRunner()

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from builder.build import pipcmd
 from builder.build.importcheck import broken_by_minimizing
-from builder.build.interpreters import find
 from builder.cli import app
+from builder.interpreters.locate import find
 from builder.runtimes import get_target
 
 pytestmark = [pytest.mark.network, pytest.mark.slow]

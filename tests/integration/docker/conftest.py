@@ -16,7 +16,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from builder.build.backends.container import connect, local_image_id
+from builder.engine.container import connect, local_image_id
 from builder.errors import ContainerError
 
 REPO = Path(__file__).resolve().parents[3]

@@ -7,7 +7,7 @@ from pathlib import Path
 import docker.errors
 import pytest
 
-from builder.build.backends.container import ensure_build_image, open_container
+from builder.engine.container import ensure_build_image, open_container
 from builder.errors import ContainerError
 
 pytestmark = pytest.mark.docker

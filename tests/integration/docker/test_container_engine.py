@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from builder.build.backends.container import can_run_platform, connect, open_container
+from builder.engine.container import can_run_platform, connect, open_container
 from builder.errors import ContainerError
 
 pytestmark = pytest.mark.docker

@@ -17,8 +17,8 @@ import docker
 import pytest
 from typer.testing import CliRunner
 
-from builder.build.backends.container import can_run_platform
 from builder.cli import app
+from builder.engine.container import can_run_platform
 
 pytestmark = [pytest.mark.docker, pytest.mark.network]
 REPO = Path(__file__).resolve().parents[3]

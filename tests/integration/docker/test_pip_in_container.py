@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from builder.build.backends.container import open_container
 from builder.build.backends.passthrough import ca_bundle, host_passthrough
+from builder.engine.container import open_container
 
 pytestmark = pytest.mark.docker
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import docker
 import pytest
 
-from builder.build import elfcheck
 from builder.build.backends.base import DockerSettings
 from builder.build.backends.docker import docker_session
 from builder.errors import ContainerError
+from builder.layer import elfcheck
 from builder.runtimes import get_target
 
 pytestmark = pytest.mark.docker

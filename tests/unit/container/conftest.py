@@ -139,7 +139,7 @@ class FakeEngine:
 
 
 class FakeClient:
-    """What builder.build.backends.container sees: `client.containers`, `client.images`, `client.api`."""
+    """What builder.engine.container sees: `client.containers`, `client.images`, `client.api`."""
 
     def __init__(self, engine: FakeEngine) -> None:
         self.engine = engine

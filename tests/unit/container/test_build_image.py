@@ -9,7 +9,7 @@ from pathlib import Path
 import docker.errors
 import pytest
 
-from builder.build.backends.container import DISK_FIX, build_image_tag, ensure_build_image
+from builder.engine.container import DISK_FIX, build_image_tag, ensure_build_image
 from builder.errors import ContainerError
 
 BASE = "public.ecr.aws/sam/build-python3.12:latest"

@@ -9,7 +9,7 @@ import docker
 import docker.errors
 import pytest
 
-from builder.build.backends.container import connect
+from builder.engine.container import connect
 from builder.errors import ContainerError
 
 

@@ -8,13 +8,14 @@ import docker.errors
 import pytest
 import requests.exceptions
 
-from builder.build.backends.container import (
+from builder.build.backends.passthrough import CA_BUNDLE_PATH
+from builder.engine.container import (
+    BindMount,
     BuildContainer,
     UnsupportedPlatformError,
     can_run_platform,
     open_container,
 )
-from builder.build.backends.passthrough import CA_BUNDLE_PATH, BindMount
 from builder.errors import ContainerError
 
 

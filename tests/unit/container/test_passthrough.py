@@ -8,13 +8,13 @@ import pytest
 
 from builder.build.backends.passthrough import (
     CA_BUNDLE_PATH,
-    BindMount,
     ca_bundle,
     host_passthrough,
     pip_config_files,
     pip_index_settings,
     read_pip_config,
 )
+from builder.engine.container import BindMount
 
 
 @pytest.fixture
@@ -171,7 +171,7 @@ def test_host_passthrough_combines_bundle_and_index_settings(tmp_path: Path, bun
 
 def test_emulated_arm64_containers_get_lambdas_cpu_model() -> None:
     # qemu's default CPU offers SME; OpenBLAS's SME kernels come out wrong under qemu 7.2.
-    from builder.build.backends.docker import emulation_env
+    from builder.engine.build_image import emulation_env
     from builder.runtimes import get_target, host_machine
 
     arm64 = emulation_env(get_target("python3.13", "arm64"))

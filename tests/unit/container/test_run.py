@@ -7,7 +7,7 @@ import os
 import pytest
 import requests.exceptions
 
-from builder.build.backends.container import DISK_FIX, BuildContainer
+from builder.engine.container import DISK_FIX, BuildContainer
 from builder.errors import ContainerError
 
 

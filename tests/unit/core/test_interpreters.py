@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from builder.build.interpreters import configured, env_variable, find, parse_command
-from builder.build.pythons import LocalPython
 from builder.errors import ConfigError
+from builder.interpreters.locate import configured, env_variable, find, parse_command
+from builder.interpreters.run import LocalPython
 
 VERSION = f"{sys.version_info[0]}.{sys.version_info[1]}"
 

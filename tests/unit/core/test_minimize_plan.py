@@ -238,7 +238,7 @@ def test_heuristic_candidates_are_the_removals_of_heuristic_rules_only():
 
 
 def test_record_paths_read_csv_and_stay_under_the_site():
-    from builder.build import distinfo
+    from builder.layer import distinfo
 
     text = 'pkg/__init__.py,sha256=x,1\n"pkg/a,b.py",sha256=y,2\n../../bin/tool,,\n/etc/conf,,\npkg-1.0.dist-info/RECORD,,\n'
     assert list(distinfo.record_paths(text)) == ["pkg/__init__.py", "pkg/a,b.py", "pkg-1.0.dist-info/RECORD"]

@@ -22,10 +22,10 @@ import pytest
 from builder import manifest
 from builder.build import context, lock, pipeline
 from builder.build.backends.base import Notify, Session
-from builder.build.interpreters import probe
 from builder.build.lock import Lock, LockedPackage
-from builder.build.pythons import LocalPython, PythonRunner
 from builder.errors import SizeLimitError, VerificationError
+from builder.interpreters.locate import probe
+from builder.interpreters.run import LocalPython, PythonRunner
 from builder.recipe import Recipe, parse_recipe
 from builder.runtimes import Target, get_target, host_machine
 

@@ -12,8 +12,8 @@ import pytest
 
 from builder import proc
 from builder.build import bytecode, smoke
-from builder.build.interpreters import probe
-from builder.build.pythons import LocalPython
+from builder.interpreters.locate import probe
+from builder.interpreters.run import LocalPython
 from builder.manifest import BytecodeMode, RunMethod
 from builder.recipe import SmokeTest
 

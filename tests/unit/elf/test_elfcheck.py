@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from builder.build.elfcheck import ElfProblem, check_tree
+from builder.layer.elfcheck import ElfProblem, check_tree
 
 MakeLayer = Callable[[dict[str, Path | bytes]], Path]
 EXT = "python/pkg/_mod.cpython-312-x86_64-linux-gnu.so"

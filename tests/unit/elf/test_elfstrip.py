@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from builder.build.elfcheck import check_tree
 from builder.build.elfstrip import find_strip_tool, is_grafted_library, run_strip, strip_files
 from builder.errors import BuildError
+from builder.layer.elfcheck import check_tree
 
 
 def copy(source: Path, target: Path) -> Path:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from builder.build import elfcheck
+from builder.layer import elfcheck
 
 
 def test_the_newest_glibc_version_a_library_needs(built: Any):

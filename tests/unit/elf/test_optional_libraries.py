@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from builder.build import elfcheck, evidence
+from builder.build import evidence
+from builder.layer import elfcheck
 
 from .conftest import Built, LayerMaker
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from builder.build.elfcheck import check_tree, is_elf
 from builder.build.elfstrip import StripResult, find_strip_tool, is_grafted_library, strip_files
+from builder.layer.elfcheck import check_tree, is_elf
 
 pytestmark = pytest.mark.network
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from builder import proc
-from builder.build.interpreters import Interpreter
+from builder.interpreters.locate import Interpreter
 from builder.manifest import RunMethod
 
 

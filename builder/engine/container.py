@@ -3,16 +3,16 @@
 Everything goes through the `docker` SDK client handed in by the caller (`connect()` makes one):
 
 - `connect()` reaches the engine, or explains how to start it or get access to it.
-- `ensure_build_image()` builds `Dockerfile.build` on top of a base image once per (base image id,
+- `ensure_build_image()` builds a Dockerfile on top of a base image once per (base image id,
   Dockerfile content, platform) and reuses the tagged result afterwards. It never pulls an image the
-  engine already has.
+  engine already has. Which Dockerfile and base image a runtime gets is engine/build_image.py.
 - `open_container()` starts one long-lived container and always removes it again (also on errors
   and Ctrl-C) unless asked to keep it for debugging; `BuildContainer.run()` executes commands in it
   as the invoking host user, streams their output and turns a non-zero exit into a `ContainerError`
   naming the step, with the last lines of output.
 - `can_run_platform()` tells whether the engine can really run, say, linux/arm64 containers.
 
-What the container needs to reach the package index like the host does is backends/passthrough.py.
+What a build container needs to reach the package index like the host does is build/backends/passthrough.py.
 
 The shape follows pypa/cibuildwheel's `oci_container.py` (one wrapper, one context manager).
 """
@@ -33,14 +33,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 import docker
 import docker.errors
 import requests.exceptions
 from docker.types import Mount
 
-from builder.build.backends.passthrough import BindMount
 from builder.errors import ContainerError
 from builder.runtimes import MACHINE_ALIASES
 
@@ -72,6 +71,14 @@ NETWORK_FIX = (
     "pass --network host (engines started without a bridge, like tests/docker_engine.sh, "
     "only have `host` and `none`)"
 )
+
+
+class BindMount(NamedTuple):
+    """A host folder or file made visible inside the container."""
+
+    host_path: Path | str
+    container_path: str
+    read_only: bool = False
 
 
 class UnsupportedPlatformError(ContainerError):
