@@ -9,57 +9,35 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from builder import proc
+from builder import probes, proc
 from builder.build import steps
 from builder.errors import BuildError
-
-WORKER = r"""
-import importlib, json, os, pkgutil, sys, warnings
-root, skip_tests = sys.argv[1], sys.argv[2] == "1"
-sys.path.insert(0, root)
-warnings.simplefilter("ignore")
-names = set()
-for top in sorted(os.listdir(root)):
-    path = os.path.join(root, top)
-    if top.endswith((".dist-info", ".libs")) or top in ("bin", "__pycache__"):
-        continue
-    if os.path.isdir(path) and (os.path.exists(os.path.join(path, "__init__.py")) or os.path.exists(os.path.join(path, "__init__.pyc"))):
-        names.add(top)
-        for info in pkgutil.walk_packages([path], prefix=top + ".", onerror=lambda name: None):
-            names.add(info.name)
-    elif top.endswith((".py", ".pyc")) or ".cpython-" in top:
-        names.add(top.split(".", 1)[0])
-results = {}
-for name in sorted(names):
-    parts = name.split(".")
-    if skip_tests and "tests" in parts:
-        continue
-    if any(p in ("conftest", "setup", "__main__") for p in parts):
-        continue
-    try:
-        importlib.import_module(name)
-        results[name] = None
-    except BaseException as exc:
-        results[name] = f"{type(exc).__name__}: {exc}"[:300]
-print("@@" + json.dumps(results))
-"""
+from builder.probes.import_sweep import MARKER
 
 
 def import_all(python: str, root: Path, *, skip_tests: bool) -> dict[str, str | None]:
     done = proc.run(
-        [python, "-I", "-S", "-B", "-c", WORKER, str(root.resolve()), "1" if skip_tests else "0"],
+        [
+            python,
+            "-I",
+            "-S",
+            "-B",
+            str(probes.path("import_sweep.py")),
+            str(root.resolve()),
+            "1" if skip_tests else "0",
+        ],
         step=steps.VERIFY,
         env={"PYTHONDONTWRITEBYTECODE": "1", "PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg"},
         timeout=1800,
         check=False,
     )
-    line = next((line for line in done.stdout.splitlines() if line.startswith("@@")), None)
+    line = next((line for line in done.stdout.splitlines() if line.startswith(MARKER)), None)
     if line is None:
         raise BuildError(
             steps.VERIFY,
             f"importing every module crashed the interpreter ({done.returncode}):\n{done.stderr[-3000:]}",
         )
-    results: dict[str, str | None] = json.loads(line[2:])
+    results: dict[str, str | None] = json.loads(line[len(MARKER) :])
     return results
 
 

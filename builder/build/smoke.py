@@ -16,63 +16,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from builder import proc
+from builder import probes, proc
 from builder.build import steps
 from builder.errors import BuildError
 from builder.interpreters.run import PythonRunner
 from builder.manifest import Smoke, SmokeStatus
+from builder.probes.smoke_runner import MARKER
 from builder.recipe import SmokeTest
-
-MARKER = "@@layer-builder-smoke@@"
-
-RUNNER = r"""
-import importlib, json, linecache, os, sys, sysconfig, time, traceback
-layer, spec_path = sys.argv[1], sys.argv[2]
-stdlib = sysconfig.get_paths()["stdlib"]
-with open(spec_path) as handle:
-    spec = json.load(handle)
-touched = set()
-def record(event, args):
-    if event == "open" and isinstance(args[0], str):
-        touched.add(args[0])
-    elif event == "import" and len(args) > 1 and isinstance(args[1], str):
-        touched.add(args[1])
-sys.addaudithook(record)
-sys.path.insert(0, layer)
-report = {"imports": [], "script": None}
-ok = True
-for name in spec["imports"]:
-    started = time.perf_counter()
-    try:
-        module = importlib.import_module(name)
-        origin = getattr(module, "__file__", None) or ""
-        if origin and not origin.startswith((layer, stdlib)):
-            raise ImportError(f"{name} was imported from {origin}, outside the layer")
-        report["imports"].append({"name": name, "ok": True, "seconds": round(time.perf_counter() - started, 3)})
-    except BaseException as exc:
-        ok = False
-        report["imports"].append({"name": name, "ok": False, "error": "".join(traceback.format_exception_only(type(exc), exc)).strip()})
-if spec["script"]:
-    # Registered so a failing assert shows its source line in the traceback.
-    linecache.cache["<smoke script>"] = (len(spec["script"]), None, spec["script"].splitlines(True), "<smoke script>")
-    try:
-        exec(compile(spec["script"], "<smoke script>", "exec"), {"__name__": "__smoke__"})
-        report["script"] = {"ok": True}
-    except BaseException:
-        ok = False
-        report["script"] = {"ok": False, "error": traceback.format_exc(limit=6)}
-for module in list(sys.modules.values()):
-    for name in (getattr(module, "__file__", None), getattr(module, "__cached__", None)):
-        if isinstance(name, str):
-            touched.add(name)
-prefix = layer.rstrip("/") + "/"
-report["touched"] = sorted(p[len(prefix):] for p in map(os.path.abspath, touched) if p.startswith(prefix))
-print(MARKER + json.dumps(report), flush=True)
-# The verdict is in the report. Skip interpreter shutdown, which Lambda never runs after an invocation
-# and where libraries with native thread pools (pyarrow) can crash now and then.
-sys.stderr.flush()
-os._exit(0 if ok else 1)
-""".replace("MARKER", repr(MARKER))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,7 +51,9 @@ def run_smoke(
     spec_path = scratch / "smoke-spec.json"
     spec_path.write_text(json.dumps({"imports": list(smoke.imports), "script": smoke.script}))
     env = {"PYTHONDONTWRITEBYTECODE": "1", "HOME": str(scratch), "TMPDIR": str(scratch)}
-    args = ["-I", "-S", "-B", "-c", RUNNER, str(site.resolve()), str(spec_path)]
+    # The runner is copied beside the spec: an interpreter in a container sees only the scratch folder.
+    runner = probes.copy_to("smoke_runner.py", scratch)
+    args = ["-I", "-S", "-B", str(runner), str(site.resolve()), str(spec_path)]
     started = time.perf_counter()
     try:
         result = python.run(args, step=steps.VERIFY, env=env, timeout=smoke.timeout_seconds)

@@ -19,27 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from builder import proc
+from builder import probes, proc
 from builder.errors import BuildError
+from builder.probes.import_timer import FAILED, MARK
 
-MARK = "@@layer-builder-import "
-FAILED = "@@layer-builder-failed "
 STEP = "inspect: import time"
 TIMEOUT = 600
-
-# __import__, not importlib.import_module: only imports that go through the import statement's C
-# path are timed by -X importtime; importlib's own _gcd_import would leave the outermost module out.
-RUNNER = r"""
-import sys
-sys.path[:0] = sys.argv[1].split("\n")
-for name in sys.argv[2:]:
-    sys.stderr.write("MARK" + name + "\n")
-    sys.stderr.flush()
-    try:
-        __import__(name)
-    except BaseException as exc:
-        sys.stderr.write("FAILED" + name + " " + type(exc).__name__ + ": " + str(exc).replace("\n", " ") + "\n")
-""".replace("MARK", MARK).replace("FAILED", FAILED)
 
 # "import time:       410 |       1204 |   numpy._core" (self µs, cumulative µs, nesting by indent)
 LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)\s*$")
@@ -195,6 +180,8 @@ def measure(
     sites.append(str(root / "python"))
     # base_env: what the interpreter itself may need to start (PATH, LD_LIBRARY_PATH); -I ignores PYTHON*.
     env = {**base_env, "PYTHONDONTWRITEBYTECODE": "1", "HOME": str(scratch), "TMPDIR": str(scratch)}
+    # Copied beside the extracted layer: whatever runs the interpreter (an emulator, a wrapper) sees it there.
+    timer = probes.copy_to("import_timer.py", scratch)
     argv: list[str | Path] = [
         *python,  # a command, run exactly as given (a wrapper or an emulator launcher)
         "-I",
@@ -202,8 +189,7 @@ def measure(
         "-B",
         "-X",
         "importtime",
-        "-c",
-        RUNNER,
+        timer,
         "\n".join(sites),
         *imports,
     ]

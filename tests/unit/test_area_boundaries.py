@@ -13,8 +13,11 @@ The check reads the source with `ast`, so it sees every import: at the top, insi
 from __future__ import annotations
 
 import ast
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 import builder
 
@@ -163,3 +166,31 @@ def test_the_checker_reports_exactly_the_crossing_imports(tmp_path: Path) -> Non
         "builder.tune.run:1 imports builder.inspect",
         "builder.tune.run:3 imports builder.build.cli",
     ]
+
+
+# --- probes: programs that run in the target's interpreter -------------------------------------
+
+PROBES = Path(builder.__file__).parent / "probes"
+
+
+def _probe_files() -> list[Path]:
+    return sorted(p for p in PROBES.glob("*.py") if p.name != "__init__.py")
+
+
+def test_there_are_probes() -> None:
+    assert {p.name for p in _probe_files()} >= {
+        "smoke_runner.py",
+        "syslibs_copy.py",
+        "import_sweep.py",
+        "import_timer.py",
+    }
+
+
+@pytest.mark.parametrize("probe", _probe_files(), ids=lambda p: p.name)
+def test_a_probe_is_python_3_10_and_imports_only_the_standard_library(probe: Path) -> None:
+    # The oldest target interpreter is 3.10 (Lambda's python3.10), and a probe runs with only the
+    # layer on sys.path: nothing of builder or its dependencies is there.
+    tree = ast.parse(probe.read_text(encoding="utf-8"), feature_version=(3, 10))
+    names = {name.split(".")[0] for _, name in imported_modules(tree, f"builder.probes.{probe.stem}", False)}
+    assert names <= sys.stdlib_module_names - {"__future__"}, names - sys.stdlib_module_names
+    assert "__main__" in probe.read_text(encoding="utf-8")  # the work is behind `if __name__ == "__main__"`

@@ -118,7 +118,7 @@ class DockerSession:
         self.box.run(argv, step=steps.INSTALL, env=self.pip_env, on_output=self.on_output)
 
     def bundle_system_libraries(self, names: Sequence[str], lib_dir: Path) -> None:
-        syslibs.bundle(self.box, self.python.executable, names, lib_dir)
+        syslibs.bundle(self.box, self.python.executable, names, lib_dir, self.work)
 
 
 @contextmanager

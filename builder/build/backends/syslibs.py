@@ -14,70 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
+from builder import probes
 from builder.build import steps
 from builder.errors import ContainerError
-
-MARKER = "@@layer-builder-syslibs@@"
-
-# Runs with the image's Python: find each library by the loader's cache, then by the usual folders;
-# the owning package by rpm (Amazon Linux) or dpkg (Debian); its licenses where each puts them.
-SCRIPT = r"""
-import glob, json, os, shutil, subprocess, sys
-lib_dir, names = sys.argv[1], sys.argv[2:]
-FOLDERS = ["/usr/lib64", "/lib64", "/usr/lib", "/lib", "/usr/local/lib64", "/usr/local/lib",
-           "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/lib/aarch64-linux-gnu"]
-
-def output(argv):
-    try:
-        done = subprocess.run(argv, capture_output=True, text=True)
-    except OSError:
-        return ""
-    return done.stdout if done.returncode == 0 else ""
-
-def locate(name):
-    for line in output(["ldconfig", "-p"]).splitlines():
-        left, _, path = line.partition("=>")
-        if left.split() and left.split()[0] == name and os.path.isfile(path.strip()):
-            return path.strip()
-    for folder in FOLDERS:
-        if os.path.isfile(os.path.join(folder, name)):
-            return os.path.join(folder, name)
-    return None
-
-def owner(path):
-    real = os.path.realpath(path)
-    for candidate in dict.fromkeys([path, real, "/usr" + real, real.removeprefix("/usr")]):
-        name = output(["rpm", "-qf", "--queryformat", "%{NAME}", candidate]).strip()
-        if name:
-            return name
-        found = output(["dpkg", "-S", candidate]).strip()
-        if found:
-            return found.split(":")[0].split(",")[0].strip()
-    return None
-
-def licenses(package):
-    patterns = [f"/usr/share/licenses/{package}/*", f"/usr/share/doc/{package}/copyright",
-                f"/usr/share/doc/{package}/LICENSE*", f"/usr/share/doc/{package}/COPYING*"]
-    return sorted({p for pattern in patterns for p in glob.glob(pattern) if os.path.isfile(p)})
-
-report = []
-os.makedirs(lib_dir, exist_ok=True)
-for name in names:
-    path = locate(name)
-    if path is None:
-        report.append({"name": name, "found": False})
-        continue
-    shutil.copyfile(os.path.realpath(path), os.path.join(lib_dir, name))
-    package = owner(path)
-    copied = []
-    for source in licenses(package) if package else []:
-        target = os.path.join(lib_dir, "licenses", package, os.path.basename(source))
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        shutil.copyfile(source, target)
-        copied.append(os.path.relpath(target, lib_dir))
-    report.append({"name": name, "found": True, "source": path, "package": package, "licenses": copied})
-print(MARKER + json.dumps(report))
-""".replace("MARKER", repr(MARKER))
+from builder.probes.syslibs_copy import MARKER
 
 
 class Runner(Protocol):
@@ -86,9 +26,13 @@ class Runner(Protocol):
     def run_unchecked(self, argv: Sequence[str], *, step: str) -> tuple[int, str]: ...
 
 
-def bundle(box: Runner, python: str, names: Sequence[str], lib_dir: Path) -> list[dict[str, object]]:
-    """Copy `names` from the image into lib_dir (visible at the same path inside the container)."""
-    code, output = box.run_unchecked([python, "-c", SCRIPT, str(lib_dir), *names], step=steps.INSTALL)
+def bundle(
+    box: Runner, python: str, names: Sequence[str], lib_dir: Path, work: Path
+) -> list[dict[str, object]]:
+    """Copy `names` from the image into lib_dir; both folders are visible at the same path inside the container."""
+    # The image's Python runs the probe, so it goes into the mounted work folder first.
+    script = probes.copy_to("syslibs_copy.py", work)
+    code, output = box.run_unchecked([python, str(script), str(lib_dir), *names], step=steps.INSTALL)
     lines = [line for line in output.splitlines() if line.startswith(MARKER)]
     if code != 0 or not lines:
         raise ContainerError(
