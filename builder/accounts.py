@@ -332,9 +332,9 @@ class _Fan(Generic[T]):
             for region in regions
         ]
 
-    def region(self, target: AccountRegion) -> Outcome[T]:
+    def region(self, target: AccountRegion) -> list[Outcome[T]]:
         outcome: Outcome[T] = Outcome(account=target.account_id, region=target.region, target=target)
-        return _attempt(outcome, lambda: self.work(target), self.progress, self.stop)
+        return [_attempt(outcome, lambda: self.work(target), self.progress, self.stop)]
 
     def _failed(self, label: str, failure: Failure) -> list[Any]:
         """The outcomes of an account (or source) that never got to run: one per region it has."""

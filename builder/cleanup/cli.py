@@ -1,4 +1,4 @@
-"""The cleanup commands: `storage`, `prune` and `job package` (`iam-policy prune` is in builder/iam_cli.py).
+"""The cleanup commands: `storage`, `prune` and `job package` (`iam-policy prune` is in iampolicy.py).
 
 builder/cli.py loads this module (and boto3 with it) only when one of them runs. Each command parses, calls the runner, renders.
 """
