@@ -202,12 +202,6 @@ class Failure:
             return cls(message=exc.message, hint=exc.hint, exit_code=exc.exit_code, opening=opening)
         return cls(message=aws.describe(exc), opening=opening)
 
-    def error(self) -> LayerBuilderError:
-        """The failure as an error the CLI's handler prints and exits with."""
-        error = LayerBuilderError(self.message, hint=self.hint)
-        error.exit_code = self.exit_code
-        return error
-
 
 STOPPED_FAILURE = Failure(message="not started: stopped", stopped=True)
 

@@ -186,9 +186,9 @@ def test_when_every_account_fails_the_runner_still_returns_every_outcome_and_rai
     assert where(outcomes) == [("default credentials", "us-east-1"), ("default credentials", "eu-west-1")]
     assert {o.error.message for o in outcomes if o.error} == {"no AWS credentials found"}
     assert all(o.result is None and o.target is None for o in outcomes)
-    # The error comes back as it was raised: what a command prints when it was its only account.
-    error = outcomes[0].error.error()  # type: ignore[union-attr]
-    assert (str(error), error.exit_code) == (str(missing), missing.exit_code)
+    # The error as it was raised, for the command to print when it was its only account.
+    error = outcomes[0].error
+    assert error is not None and (error.hint, error.exit_code) == (missing.hint, missing.exit_code)
     assert ("default credentials us-east-1", accounts.FAILED, "no AWS credentials found") in notices
 
 
