@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> str:
         AWS_CONFIG_FILE="/nonexistent",
         AWS_SHARED_CREDENTIALS_FILE="/nonexistent",
     )
-    from builder import aws
+    from builder import accounts, aws
     from builder.cleanup import plan, runner
     from builder.cleanup.brake import Brake
     from builder.cleanup.policy import Policy
@@ -144,7 +144,7 @@ def run(args: argparse.Namespace) -> str:
     counter = CallCounter()
     counter.attach(lam)
     policy = Policy()
-    request = runner.Request(regions=[REGION], role_arns=[None], policy=policy, options=options)
+    request = runner.Request(scope=accounts.Scope.of([None], [REGION], options=options), policy=policy)
     now = dt.datetime.now(dt.timezone.utc)
 
     started = time.perf_counter()
@@ -158,14 +158,20 @@ def run(args: argparse.Namespace) -> str:
         if ": deleting " in message:
             marks.append((time.perf_counter(), Counter(counter.calls), counter.requests))
 
-    region_run = runner.RegionRun(
-        account=account.account_id, region=REGION, plan=planned.plan, client=lam, brake=brake
+    region_run = accounts.Outcome(
+        account=account.account_id,
+        region=REGION,
+        target=accounts.AccountRegion(account=account, region=REGION, options=options),
+        result=runner.RegionPrune(plan=planned.plan, client=lam, brake=brake),
     )
     started = time.perf_counter()
-    [applied] = runner.apply_all([region_run], request, now, log)
+    [outcome] = runner.apply_all([region_run], request, now, log)
     finished = time.perf_counter()
     server.stop()
     deleting_at, calls_at, requests_at = marks[0]
+    applied = outcome.result
+    if outcome.error is not None or applied is None:
+        raise SystemExit(f"bench: apply failed: {outcome.error}")
 
     # The reads the plan needed, recomputed from the listing without any call.
     listing = planned.listing

@@ -85,7 +85,7 @@ def one_run(
 
     rerun: publish once first (not timed), then time the second publish, which finds the content
     unchanged everywhere and publishes nothing."""
-    from builder import aws
+    from builder import accounts, aws
     from builder.publish import grants, runner
     from builder.publish.plan import Options
     from builder.runtimes import limits
@@ -93,17 +93,13 @@ def one_run(
     server.reset()
     request = runner.Request(
         layers=layers,
-        regions=regions,
-        role_arns=[None],
+        scope=accounts.Scope.of([None], regions, workers=workers, base_session=session),
         options=Options(
             grants=grants.requested(["210987654321"], public=False),
             create_bucket=False,
             keep_upload=False,
             direct_upload_zipped_bytes=limits().direct_upload_zipped_bytes,
         ),
-        workers=workers,
-        aws_options=aws.AwsOptions(),
-        base_session=session,
     )
     if rerun:
         runner.publish_all(request, lambda *_: None)
@@ -117,7 +113,7 @@ def one_run(
     finally:
         aws.client = real  # type: ignore[assignment]
     expected = "unchanged" if rerun else "published"
-    statuses = {o.status for run in runs for o in run.outcomes}
+    statuses = {o.status for run in runs for o in runner.outcomes(run)}
     if statuses != {expected} or runner.failures(runs):
         raise SystemExit(f"bench: expected every region {expected}, got {statuses}: {runner.failures(runs)}")
     return seconds, calls

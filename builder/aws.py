@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,11 @@ from builder.suggest import did_you_mean
 DEFAULT_MAX_ATTEMPTS = 6
 
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
+# A boto3 session must not make clients in two threads at once
+# (https://boto3.amazonaws.com/v1/documentation/api/latest/guide/session.html); every client made
+# here is made under this lock, so callers may open accounts and make clients from any thread.
+_CLIENTS = threading.RLock()  # re-entrant: a refresh of assumed-role credentials makes an STS client
+
 # Errors that mean "slow down"; after the retries are used up they are reported as throttled.
 THROTTLE_CODES = frozenset(
     {"TooManyRequestsException", "ThrottlingException", "Throttling", "RequestLimitExceeded", "429"}
@@ -130,7 +136,9 @@ def assume_role(base: boto3.Session, role_arn: str, region: str, options: AwsOpt
     if source is None:
         raise _no_credentials()
     fetcher = AssumeRoleCredentialFetcher(
-        client_creator=functools.partial(base.client, region_name=region, config=client_config(options)),
+        client_creator=functools.partial(
+            _locked_client, base, region_name=region, config=client_config(options)
+        ),
         source_credentials=source,
         role_arn=validate_role_arn(role_arn),
         extra_args={"RoleSessionName": options.role_session_name},
@@ -155,7 +163,7 @@ def open_account(
     """
     base = base or base_session()
     session = assume_role(base, role_arn, region, options) if role_arn else base
-    sts = session.client("sts", region_name=region, config=client_config(options))
+    sts = _locked_client(session, "sts", region_name=region, config=client_config(options))
     try:
         identity = sts.get_caller_identity()
     except (NoCredentialsError, NoRegionError) as exc:
@@ -174,7 +182,12 @@ def open_account(
 def client(account: Account, service: str, region: str, options: AwsOptions) -> Any:
     """A client for one service in one region. Share it between threads: boto3 clients are
     thread-safe, and one client means one adaptive rate limiter for the account and region."""
-    return account.session.client(service, region_name=region, config=client_config(options))
+    return _locked_client(account.session, service, region_name=region, config=client_config(options))
+
+
+def _locked_client(session: boto3.Session, *args: Any, **kwargs: Any) -> Any:
+    with _CLIENTS:
+        return session.client(*args, **kwargs)
 
 
 def error_code(exc: BaseException) -> str:

@@ -27,7 +27,7 @@ COMMANDS: dict[str, str] = {
     "storage": "builder.cleanup.cli",
     "prune": "builder.cleanup.cli",
     "job": "builder.cleanup.cli",
-    "iam-policy": "builder.iam_cli",
+    "iam-policy": "builder.policies.cli",
 }
 
 

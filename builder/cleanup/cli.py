@@ -1,4 +1,4 @@
-"""The cleanup commands: `storage`, `prune` and `job package` (`iam-policy prune` is in builder/iam_cli.py).
+"""The cleanup commands: `storage`, `prune` and `job package` (`iam-policy prune` is in iampolicy.py).
 
 builder/cli.py loads this module (and boto3 with it) only when one of them runs. Each command parses, calls the runner, renders.
 """
@@ -16,7 +16,7 @@ from types import FrameType
 
 import typer
 
-from builder import aws
+from builder import accounts, aws
 from builder.cleanup import job, render, report, runner
 from builder.cleanup.apply import DONE
 from builder.cleanup.plan import Item
@@ -113,7 +113,7 @@ def prune(
     runs = _plan(request, now, stop)
     if not as_json:
         render.plans(runs, policy)
-    planned = [item for run in runs if run.plan for item in run.plan.delete]
+    planned = [item for run in runs if run.result for item in run.result.plan.delete]
     applying = apply and bool(planned) and (yes or _confirm(planned))
     if applying:
         with _stop_on_interrupt(stop):
@@ -147,17 +147,13 @@ def _request(
     top: int = 10,
 ) -> runner.Request:
     role_arns: list[str | None] = [aws.validate_role_arn(arn) for arn in roles or ()] or [None]
-    return runner.Request(
-        regions=aws.validate_regions(split_list(regions)),
-        role_arns=role_arns,
-        policy=policy,
-        options=aws.AwsOptions(max_attempts=max_attempts),
-        storage=storage,
-        top=top,
+    scope = accounts.Scope.of(
+        role_arns, split_list(regions), options=aws.AwsOptions(max_attempts=max_attempts)
     )
+    return runner.Request(scope=scope, policy=policy, storage=storage, top=top)
 
 
-def _plan(request: runner.Request, now: dt.datetime, stop: threading.Event) -> list[runner.RegionRun]:
+def _plan(request: runner.Request, now: dt.datetime, stop: threading.Event) -> list[runner.Run]:
     with _stop_on_interrupt(stop):
         runs = runner.plan_all(request, now, _progress, stop)
     if stop.is_set():
@@ -202,14 +198,15 @@ def _confirm(planned: list[Item]) -> bool:
     )
 
 
-def _fail_on_problems(runs: list[runner.RegionRun], *, interrupted: bool = False) -> None:
+def _fail_on_problems(runs: list[runner.Run], *, interrupted: bool = False) -> None:
     problems = runner.failures(runs)
     for line in problems:
         err_console.print(f"[yellow]problem[/yellow]: {line}")
     if interrupted:
-        outcomes = [o for run in runs for o in run.outcomes or ()]
+        regions = [run.result for run in runs if run.result is not None]
+        outcomes = [o for region in regions for o in region.outcomes or ()]
         done = sum(1 for o in outcomes if o.status in DONE)
-        not_deleted = len(outcomes) - done + sum(len(run.dropped) for run in runs)
+        not_deleted = len(outcomes) - done + sum(len(region.dropped) for region in regions)
         raise Interrupted(
             f"interrupted: {done} versions deleted, {not_deleted} not deleted (listed above)",
             hint="run the same command again: it reads the account afresh and continues; nothing is "

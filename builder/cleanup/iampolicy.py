@@ -1,6 +1,7 @@
 """The least-privilege IAM policy for pruning, built from `data/cleanup-iam.json`.
 
 The SAM template of the scheduled job carries the same statements; a test keeps them equal.
+`app` holds `layer-builder iam-policy prune` (listed in builder/policies/cli.py).
 """
 
 from __future__ import annotations
@@ -10,7 +11,11 @@ import re
 from importlib import resources
 from typing import Any
 
+import typer
+
+from builder.console import handle_errors
 from builder.errors import ConfigError
+from builder.policies.options import AccountOpt, AssumeOpt, PartitionOpt, print_json, roles
 from builder.suggest import did_you_mean
 
 # AWS partitions as botocore's endpoint data names them (a unit test keeps this list inside
@@ -102,3 +107,15 @@ def check_account(account: str) -> str:
             "--account out for any account",
         )
     return account
+
+
+app = typer.Typer()
+
+
+@app.command("prune")
+@handle_errors
+def iam_policy_prune(
+    partition: str = PartitionOpt, account: str = AccountOpt, assume: list[str] | None = AssumeOpt
+) -> None:
+    """Print the least-privilege IAM policy that `prune` and the scheduled job need."""
+    print_json(prune_policy(partition=partition, account=account, assume=roles(assume)))

@@ -32,7 +32,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from builder import aws, zips
+from builder import accounts, aws, zips
 from builder.cleanup import runner
 from builder.cleanup.plan import RegionPlan
 from builder.cleanup.policy import DEFAULT_KEEP, Policy, patterns, split_list
@@ -43,6 +43,7 @@ from builder.errors import ConfigError
 # packaged zip with typer and rich blocked, so a missing module fails there, not in production.
 JOB_FILES = (
     "__init__.py",
+    "accounts.py",
     "aws.py",
     "errors.py",
     "runtimes.py",
@@ -91,9 +92,8 @@ def request_from(env: Mapping[str, str]) -> tuple[runner.Request, bool]:
     roles: list[str | None] = list(split_list([env.get("PRUNE_ROLE_ARNS", "")])) or [None]
     attempts = _int(env, "PRUNE_MAX_ATTEMPTS")
     options = aws.AwsOptions(max_attempts=aws.DEFAULT_MAX_ATTEMPTS if attempts is None else attempts)
-    return runner.Request(regions=regions, role_arns=roles, policy=policy, options=options), _bool(
-        env, "PRUNE_APPLY"
-    )
+    scope = accounts.Scope.of(roles, regions, options=options)
+    return runner.Request(scope=scope, policy=policy), _bool(env, "PRUNE_APPLY")
 
 
 def run_job(
@@ -101,17 +101,19 @@ def run_job(
 ) -> dict[str, Any]:
     runs = runner.plan_all(request, now, lambda message: emit({"event": "progress", "message": message}))
     for run in runs:
-        if run.plan is None:
-            emit({"event": "plan", "account": run.account, "region": run.region, "error": run.error})
+        if run.result is None:
+            emit(
+                {"event": "plan", "account": run.account, "region": run.region, "error": runner.error(run)[0]}
+            )
         else:
-            _emit_plan(run.plan, emit)
+            _emit_plan(run.result.plan, emit)
     if apply:
         runs = runner.apply_all(runs, request, now, lambda m: emit({"event": "progress", "message": m}))
         for run in runs:
             where = {"account": run.account, "region": run.region}
-            for kept in run.dropped:
+            for kept in run.result.dropped if run.result else ():
                 emit({"event": "dropped", **where, **kept_json(kept)})
-            for outcome in run.outcomes or ():
+            for outcome in run.result.outcomes or () if run.result else ():
                 emit({"event": "deleted", **where, **outcome.to_json()})
     problems = runner.failures(runs)
     summary = {
@@ -162,18 +164,18 @@ def _emit_plan(plan: RegionPlan, emit: Callable[[dict[str, Any]], None]) -> None
         emit({"event": "keep", **where, "kind": kind, "name": name, "versions": versions})
 
 
-def _region_summary(run: runner.RegionRun) -> dict[str, Any]:
-    outcomes = run.outcomes or ()
+def _region_summary(run: runner.Run) -> dict[str, Any]:
+    region = run.result
     counts: dict[str, int] = {}
-    for outcome in outcomes:
+    for outcome in region.outcomes or () if region else ():
         counts[outcome.status] = counts.get(outcome.status, 0) + 1
     return {
         "account": run.account,
         "region": run.region,
-        "error": run.error,
-        "planned_deletes": len(run.plan.delete) if run.plan else 0,
-        "planned_bytes": run.plan.freed if run.plan else 0,
-        "dropped_before_deleting": len(run.dropped),
+        "error": runner.error(run)[0],
+        "planned_deletes": len(region.plan.delete) if region else 0,
+        "planned_bytes": region.plan.freed if region else 0,
+        "dropped_before_deleting": len(region.dropped) if region else 0,
         "outcomes": counts,
     }
 

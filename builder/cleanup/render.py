@@ -11,41 +11,41 @@ from builder.cleanup.plan import Kept, RegionPlan
 from builder.cleanup.policy import Policy
 from builder.cleanup.quota import Holder
 from builder.cleanup.report import human_bytes
-from builder.cleanup.runner import RegionRun
+from builder.cleanup.runner import RegionPrune, Run
 from builder.console import console
 
 
-def plans(runs: Sequence[RegionRun], policy: Policy) -> None:
+def plans(runs: Sequence[Run], policy: Policy) -> None:
     console.print(f"[bold]policy[/bold]: {policy.describe()}")
     for run in runs:
-        console.rule(f"{run.account} {run.region}")
-        if run.plan is None:
-            console.print(f"[red]not planned[/red]: {run.error}")
+        console.rule(run.label)
+        if run.result is None:
+            console.print(f"[red]not planned[/red]: {run.error.message if run.error else None}")
             continue
-        _usage_line(run.plan)
-        _unmatched(run.plan)
-        _deletes(run.plan)
-        _kept(run.plan.keep)
-        _problems(run)
-        after = 100 * run.plan.usage_after / run.plan.usage.limit if run.plan.usage.limit else 0
+        plan = run.result.plan
+        _usage_line(plan)
+        _unmatched(plan)
+        _deletes(plan)
+        _kept(plan.keep)
+        _problems(run.result)
+        after = 100 * plan.usage_after / plan.usage.limit if plan.usage.limit else 0
         console.print(
-            f"[bold]plan[/bold]: delete {_count(len(run.plan.delete), 'version')}, "
-            f"free {human_bytes(run.plan.freed)}; usage after {after:.1f}%"
+            f"[bold]plan[/bold]: delete {_count(len(plan.delete), 'version')}, "
+            f"free {human_bytes(plan.freed)}; usage after {after:.1f}%"
         )
 
 
-def outcomes(runs: Sequence[RegionRun]) -> None:
+def outcomes(runs: Sequence[Run]) -> None:
     """Per region: how many planned versions are gone and, when not all are, exactly which were
     deleted and which were not, and why."""
-    for run in runs:
-        if not run.outcomes and not run.dropped:
+    for where in runs:
+        run = where.result
+        if run is None or (not run.outcomes and not run.dropped):
             continue
         outcomes = run.outcomes or ()
         done = [o.item.label for o in outcomes if o.status in DONE]
         planned = len(outcomes) + len(run.dropped)
-        console.print(
-            f"[bold]{run.account} {run.region}[/bold]: {len(done)} of {planned} planned versions deleted"
-        )
+        console.print(f"[bold]{where.label}[/bold]: {len(done)} of {planned} planned versions deleted")
         if len(done) == planned:
             continue
         if done:
@@ -70,21 +70,22 @@ def outcomes(runs: Sequence[RegionRun]) -> None:
                 )
 
 
-def storage(runs: Sequence[RegionRun], policy: Policy) -> None:
+def storage(runs: Sequence[Run], policy: Policy) -> None:
     console.print(f"[bold]prune policy[/bold]: {policy.describe()}")
     for run in runs:
-        console.rule(f"{run.account} {run.region}")
-        if run.plan is None:
-            console.print(f"[red]not read[/red]: {run.error}")
+        console.rule(run.label)
+        if run.result is None:
+            console.print(f"[red]not read[/red]: {run.error.message if run.error else None}")
             continue
-        _usage_line(run.plan)
-        _unmatched(run.plan)
-        after = 100 * run.plan.usage_after / run.plan.usage.limit if run.plan.usage.limit else 0
+        plan = run.result.plan
+        _usage_line(plan)
+        _unmatched(plan)
+        after = 100 * plan.usage_after / plan.usage.limit if plan.usage.limit else 0
         console.print(
-            f"a prune would free {human_bytes(run.plan.freed)} ({_count(len(run.plan.delete), 'version')}), "
+            f"a prune would free {human_bytes(plan.freed)} ({_count(len(plan.delete), 'version')}), "
             f"leaving {after:.1f}%"
         )
-        for holders in run.holders or ():
+        for holders in run.result.holders or ():
             if holders:
                 _holders(holders)
 
@@ -109,11 +110,11 @@ def _usage_line(plan: RegionPlan) -> None:
         console.print(f"  {usage.note}")
 
 
-def _problems(run: RegionRun) -> None:
+def _problems(run: RegionPrune) -> None:
     """One line per read that failed; those the brake never started are counted, not listed."""
     halted = run.halted
     undone = 0
-    for problem in run.plan.problems if run.plan else ():
+    for problem in run.plan.problems:
         if halted and halted in problem.error:
             undone += 1
             continue

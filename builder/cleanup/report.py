@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from builder.cleanup.plan import Item, Kept, RegionPlan
 from builder.cleanup.policy import Policy
-from builder.cleanup.runner import RegionRun, failures
+from builder.cleanup.runner import Run, error, failures
 
 
 def human_bytes(size: int | None) -> str:
@@ -51,23 +51,25 @@ def plan_json(plan: RegionPlan) -> dict[str, object]:
     }
 
 
-def run_json(run: RegionRun) -> dict[str, object]:
-    data: dict[str, object] = {"account": run.account, "region": run.region, "error": run.error}
-    if run.plan is not None:
-        data["plan"] = plan_json(run.plan)
-    if run.holders is not None:
-        functions, layers = run.holders
+def run_json(run: Run) -> dict[str, object]:
+    data: dict[str, object] = {"account": run.account, "region": run.region, "error": error(run)[0]}
+    region = run.result
+    if region is None:
+        return data
+    data["plan"] = plan_json(region.plan)
+    if region.holders is not None:
+        functions, layers = region.holders
         data["top_functions"] = [h.to_json() for h in functions]
         data["top_layers"] = [h.to_json() for h in layers]
-    if run.outcomes is not None:
+    if region.outcomes is not None:
         # Planned versions the check just before deleting found protected or changed: not deleted.
-        data["dropped"] = [kept_json(kept) for kept in run.dropped]
-        data["result"] = [outcome.to_json() for outcome in run.outcomes]
+        data["dropped"] = [kept_json(kept) for kept in region.dropped]
+        data["result"] = [outcome.to_json() for outcome in region.outcomes]
     return data
 
 
 def report_json(
-    runs: Sequence[RegionRun], policy: Policy, *, applied: bool, interrupted: bool = False
+    runs: Sequence[Run], policy: Policy, *, applied: bool, interrupted: bool = False
 ) -> dict[str, object]:
     return {
         "policy": policy.to_json(),

@@ -1,9 +1,10 @@
-"""Run the cleanup over accounts and regions: open each account, read, plan, and later apply.
+"""Run the cleanup over accounts and regions: plan every account region, and later apply.
 
-Shared by the CLI and the scheduled job. Planning every region comes first and is the same with or
-without applying; the caller prints the plans, decides (asks, or reads its configuration), then
-calls `apply_all`, which reads each region again just before deleting and deletes only what is
-still deletable and unchanged. A region or account that fails is recorded and the rest go on.
+Shared by the CLI and the scheduled job. builder.accounts opens the accounts and plans every
+account region concurrently; planning is the same with or without applying. The caller prints the
+plans, decides (asks, or reads its configuration), then calls `apply_all`, which reads each region
+again just before deleting and deletes only what is still deletable and unchanged. A region or
+account that fails is recorded and the rest go on.
 
 Every region's client carries a brake (see brake.py): when the caller's stop event is set
 (Ctrl-C) or the region's throttling outlasts the retries, no new call starts there.
@@ -17,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from builder import aws
+from builder import accounts, aws
 from builder.cleanup import inventory, plan, quota
 from builder.cleanup.apply import FAILED, NOT_STARTED, SKIPPED, Outcome, apply_plan
 from builder.cleanup.brake import DEFAULT_THROTTLE_LIMIT, INTERRUPTED, Brake
@@ -29,19 +30,18 @@ from builder.errors import ConfigError, LayerBuilderError
 Log = Callable[[str], None]
 
 
-@dataclass(kw_only=True)
-class RegionRun:
-    """One account region: its plan, or why there is none; after apply, the outcomes."""
+@dataclass(frozen=True, kw_only=True)
+class RegionPrune:
+    """One account region's plan; after apply, its outcomes (the runner's Outcome holds the account,
+    the region, and why there is no plan)."""
 
-    account: str
-    region: str
-    plan: RegionPlan | None = None
-    error: str | None = None
-    hint: str | None = None  # what to do about `error`, from the error that caused it
+    plan: RegionPlan
+    holders: tuple[list[quota.Holder], list[quota.Holder]] | None = None
     outcomes: tuple[Outcome, ...] | None = None
     rechecked: RegionPlan | None = None  # the plan as read again just before deleting
     dropped: tuple[Kept, ...] = ()  # planned deletes that the re-check found protected or changed
-    holders: tuple[list[quota.Holder], list[quota.Holder]] | None = None
+    error: str | None = None  # the re-check before deleting failed: nothing was deleted here
+    hint: str | None = None  # what to do about `error`
     client: Any = field(default=None, repr=False)
     brake: Brake | None = field(default=None, repr=False)
 
@@ -51,13 +51,14 @@ class RegionRun:
         return self.brake.reason if self.brake is not None else None
 
 
+Run = accounts.Outcome[RegionPrune]
+
+
 @dataclass(frozen=True, kw_only=True)
 class Request:
-    regions: Sequence[str]
-    role_arns: Sequence[str | None]  # None: the default credentials
+    scope: accounts.Scope
     policy: Policy
-    options: aws.AwsOptions = field(default_factory=aws.AwsOptions)
-    workers: int = inventory.DEFAULT_WORKERS
+    workers: int = inventory.DEFAULT_WORKERS  # threads per region for reads and deletes
     storage: bool = False  # also read every layer size and rank the biggest holders
     top: int = 10
     throttle_limit: int = DEFAULT_THROTTLE_LIMIT  # calls in a row throttled for good before a region stops
@@ -66,40 +67,32 @@ class Request:
         if self.top < 0:
             raise ConfigError(f"--top must be 0 or more, got {self.top}", hint="--top 10 lists ten of each")
 
+    # What the request was given, as the job's configuration names it.
+    @property
+    def regions(self) -> tuple[str, ...]:
+        return tuple(self.scope.regions.known() or ())
 
-def plan_all(
-    request: Request, now: dt.datetime, log: Log, stop: threading.Event | None = None
-) -> list[RegionRun]:
-    """Plan every account region. Once `stop` is set, nothing new is read; the caller must then
-    not apply."""
-    regions = aws.validate_regions(request.regions)
-    runs: list[RegionRun] = []
-    for role_arn in request.role_arns:
-        if stop is not None and stop.is_set():
-            break
-        try:
-            account = aws.open_account(role_arn, regions[0], request.options)
-        except LayerBuilderError as exc:
-            label = role_arn or "default credentials"
-            runs += [
-                RegionRun(account=label, region=region, error=exc.message, hint=exc.hint)
-                for region in regions
-            ]
-            continue
-        for region in regions:
-            if stop is not None and stop.is_set():
-                break
-            brake = Brake(limit=request.throttle_limit, stop=stop)
-            run = RegionRun(account=account.account_id, region=region, brake=brake)
-            runs.append(run)
-            log(f"{account.account_id} {region}: reading")
-            try:
-                run.client = brake.attach(aws.client(account, "lambda", region, request.options))
-                planned = plan_region(run.client, account.account_id, region, request, now, log)
-                run.plan, run.holders = planned.plan, planned.holders
-            except LayerBuilderError as exc:
-                run.error, run.hint = exc.message, exc.hint
-    return runs
+    @property
+    def role_arns(self) -> list[str | None]:
+        return [source.role_arn for source in self.scope.accounts if isinstance(source, accounts.Role)]
+
+    @property
+    def options(self) -> aws.AwsOptions:
+        return self.scope.options
+
+
+def plan_all(request: Request, now: dt.datetime, log: Log, stop: threading.Event | None = None) -> list[Run]:
+    """Plan every account region. Once `stop` is set, nothing new is read (what was not started is
+    an outcome with a stopped failure); the caller must then not apply."""
+
+    def plan_one(target: accounts.AccountRegion) -> RegionPrune:
+        brake = Brake(limit=request.throttle_limit, stop=stop)
+        log(f"{target.label}: reading")
+        client = brake.attach(target.client("lambda"))
+        planned = plan_region(client, target.account_id, target.region, request, now, log)
+        return RegionPrune(plan=planned.plan, holders=planned.holders, client=client, brake=brake)
+
+    return accounts.run(request.scope, plan_one, stop=stop)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -143,21 +136,35 @@ def plan_region(
     return Planned(plan=region_plan, holders=holders, listing=listing, functions=functions)
 
 
-def apply_all(runs: Sequence[RegionRun], request: Request, now: dt.datetime, log: Log) -> list[RegionRun]:
-    """Read each planned region again, then delete what is still deletable and unchanged."""
-    return [_apply_region(run, request, now, log) for run in runs]
+def apply_all(runs: Sequence[Run], request: Request, now: dt.datetime, log: Log) -> list[Run]:
+    """Read each planned region again, then delete what is still deletable and unchanged; the
+    regions at once. No stop event here: each region's brake already carries it, and a region
+    whose brake is on reports every planned delete as not started without a call."""
+    return accounts.then(
+        runs,
+        lambda target, region: _apply_region(target, region, request, now, log),
+        workers=request.scope.workers,
+    )
 
 
-def _apply_region(run: RegionRun, request: Request, now: dt.datetime, log: Log) -> RegionRun:
-    if run.plan is None or not run.plan.delete:
-        return replace(run, outcomes=() if run.plan is not None else None)
-    where = f"{run.account} {run.region}"
+def _apply_region(
+    target: accounts.AccountRegion, run: RegionPrune, request: Request, now: dt.datetime, log: Log
+) -> RegionPrune:
+    if not run.plan.delete:
+        return replace(run, outcomes=())
+    where = target.label
     if run.halted:
         return replace(run, outcomes=_not_started(run.plan.delete, run.halted))
     log(f"{where}: reading again before deleting")
     try:
         fresh = plan_region(
-            run.client, run.account, run.region, _narrowed(request, run.plan), now, log, _sizes(run.plan)
+            run.client,
+            target.account_id,
+            target.region,
+            _narrowed(request, run.plan),
+            now,
+            log,
+            _sizes(run.plan),
         )
     except LayerBuilderError as exc:
         if run.halted:
@@ -191,32 +198,48 @@ def _not_started(items: Sequence[Item], reason: str) -> tuple[Outcome, ...]:
     return tuple(Outcome(item=item, status=NOT_STARTED, detail=reason) for item in items)
 
 
-def failures(runs: Sequence[RegionRun]) -> list[str]:
+def failures(runs: Sequence[Run]) -> list[str]:
     """Everything that went wrong, one line each: regions not planned, reads that failed (their
     versions were kept) and deletes that failed or were not started. What the throttling breaker
     left undone is summed up in one line per region. Empty when the run was complete."""
     lines: list[str] = []
     for run in runs:
-        where = f"{run.account} {run.region}"
-        if run.error:
-            lines.append(f"{where}: {run.error}")
-        found, undone = _region_failures(run)
+        where = run.label
+        message, _ = error(run)
+        if message:
+            lines.append(f"{where}: {message}")
+        if run.result is None:
+            continue
+        found, undone = _region_failures(run.result)
         lines += [f"{where}: {line}" for line in found]
-        if undone and run.halted != INTERRUPTED:  # after Ctrl-C the outcomes say it
+        if undone and run.result.halted != INTERRUPTED:  # after Ctrl-C the outcomes say it
             lines.append(
-                f"{where}: {run.halted}: {undone} reads or deletes were not started (what they cover was kept)"
+                f"{where}: {run.result.halted}: {undone} reads or deletes were not started (what they cover was kept)"
             )
     return lines
 
 
-def hints(runs: Sequence[RegionRun]) -> list[str]:
+def error(run: Run) -> tuple[str | None, str | None]:
+    """Why a region has no plan, or why its apply deleted nothing: the message and its hint."""
+    if run.error is not None:
+        return run.error.message, run.error.hint
+    if run.result is not None and run.result.error:
+        return run.result.error, run.result.hint
+    return None, None
+
+
+def hints(runs: Sequence[Run]) -> list[str]:
     """What to do about the failures: the hint each region's error carried, the breaker's, and a
     general one for reads and deletes that failed."""
     found: list[str] = []
     for run in runs:
-        failed, undone = _region_failures(run)
-        wanted = [run.hint if run.error else None, GENERAL_HINT if failed else None]
-        wanted.append(BREAKER_HINT if undone and run.brake is not None and run.brake.tripped else None)
+        message, hint = error(run)
+        wanted = [hint if message else None]
+        if run.result is not None:
+            failed, undone = _region_failures(run.result)
+            brake = run.result.brake
+            wanted.append(GENERAL_HINT if failed else None)
+            wanted.append(BREAKER_HINT if undone and brake is not None and brake.tripped else None)
         found += [hint for hint in wanted if hint and hint not in found]
     return found
 
@@ -228,7 +251,7 @@ BREAKER_HINT = (
 )
 
 
-def _region_failures(run: RegionRun) -> tuple[list[str], int]:
+def _region_failures(run: RegionPrune) -> tuple[list[str], int]:
     """A region's failed reads and deletes, and how many calls its brake kept from starting."""
     halted = run.halted
     lines: list[str] = []
@@ -246,9 +269,9 @@ def _region_failures(run: RegionRun) -> tuple[list[str], int]:
     return lines, undone
 
 
-def _problems(run: RegionRun) -> list[Problem]:
+def _problems(run: RegionPrune) -> list[Problem]:
     """The plan's problems and those the re-check before deleting found anew."""
-    problems = list(run.plan.problems) if run.plan is not None else []
+    problems = list(run.plan.problems)
     if run.rechecked is not None:
         problems += [p for p in run.rechecked.problems if p not in problems]
     return problems

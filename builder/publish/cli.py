@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from builder import aws
+from builder import accounts, aws
 from builder.console import console, err_console, handle_errors
 from builder.errors import AwsError
 from builder.publish import grants, local, naming, output, render, runner
@@ -52,6 +52,7 @@ def publish(
     """Publish the built layers of RECIPE to every --region (and --role-arn account)."""
     regions = aws.validate_regions(region)
     roles: list[str | None] = [aws.validate_role_arn(arn) for arn in role_arn or ()] or [None]
+    scope = accounts.Scope.of(roles, regions, options=aws.AwsOptions(max_attempts=max_attempts))
     request = runner.Request(
         layers=local.find(
             recipe,
@@ -61,8 +62,7 @@ def publish(
             arch or (),
             layer_name or naming.DEFAULT_LAYER_NAME,
         ),
-        regions=regions,
-        role_arns=roles,
+        scope=scope,
         options=Options(
             grants=grants.requested(share_with or (), public),
             create_bucket=create_bucket,
@@ -71,7 +71,6 @@ def publish(
         ),
         bucket=naming.bucket_template(bucket, len(regions), len(roles)),
         dry_run=dry_run,
-        aws_options=aws.AwsOptions(max_attempts=max_attempts),
     )
     warnings = runner.warnings(request.layers, dt.date.today())
     render.warnings(warnings)
@@ -88,13 +87,18 @@ def publish(
     _fail_on_problems(runs, len(request.layers))
 
 
-def _fail_on_problems(runs: list[runner.RegionRun], layers: int) -> None:
+def _fail_on_problems(runs: list[runner.Run], layers: int) -> None:
+    """Every failure on stderr, then one error that counts them. An account that could not be opened
+    (even the only one) is counted like any failed region; the hint says what its error said to do."""
     problems = runner.failures(runs)
     if problems:
         for line in problems:
             err_console.print(f"[red]failed[/red]: {line}")
-        failed = sum(layers if run.error else sum(o.status == "failed" for o in run.outcomes) for run in runs)
+        failed = sum(
+            layers if run.error else sum(o.status == "failed" for o in runner.outcomes(run)) for run in runs
+        )
+        again = "fix the cause and run again: what was published is found and not published twice"
         raise AwsError(
             f"{failed} of {layers * len(runs)} layer publications failed",
-            hint="fix the cause and run again: what was published is found and not published twice",
+            hint="; ".join([*runner.hints(runs), again]),
         )

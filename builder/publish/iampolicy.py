@@ -5,12 +5,18 @@ Resource types per action are from Lambda's permissions reference
 (https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html): PublishLayerVersion
 and ListLayerVersions take the layer's ARN, the per-version actions the version's ARN.
 PublishLayerVersion from S3 reads the object with the caller's permissions, hence s3:GetObject.
+
+`app` holds `layer-builder iam-policy publish` (listed in builder/policies/cli.py).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import typer
+
+from builder.console import handle_errors
+from builder.policies.options import AccountOpt, AssumeOpt, PartitionOpt, print_json, roles
 from builder.publish.naming import DEFAULT_BUCKET, bucket_name
 from builder.publish.plan import KEPT_PREFIX, UPLOAD_PREFIX
 
@@ -61,3 +67,28 @@ def publish_policy(
 
 def _allow(sid: str, actions: tuple[str, ...], resource: str | list[str]) -> dict[str, Any]:
     return {"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": resource}
+
+
+app = typer.Typer()
+
+
+@app.command("publish")
+@handle_errors
+def iam_policy_publish(
+    bucket: str | None = typer.Option(
+        None, "--bucket", help="The upload bucket, as given to publish ({account} and {region} allowed)."
+    ),
+    layer_name: str = typer.Option("*", "--layer-name", help="Limit the layer ARNs to this name or glob."),
+    partition: str = PartitionOpt,
+    account: str = AccountOpt,
+    assume: list[str] | None = AssumeOpt,
+) -> None:
+    """Print the least-privilege IAM policy that `publish` needs."""
+    policy = publish_policy(
+        partition=partition,
+        account=account,
+        bucket=bucket or DEFAULT_BUCKET,
+        layer=layer_name,
+        assume=roles(assume),
+    )
+    print_json(policy)

@@ -16,19 +16,19 @@ from typing import Any
 
 from builder.publish.apply import Outcome
 from builder.publish.local import LocalLayer
-from builder.publish.runner import RegionRun
+from builder.publish.runner import Run, outcomes
 
 PUBLISHED = "published.json"
 FORMAT = 1
 
 
-def write_published(layers: Sequence[LocalLayer], runs: Sequence[RegionRun]) -> list[Path]:
+def write_published(layers: Sequence[LocalLayer], runs: Sequence[Run]) -> list[Path]:
     written = []
     for layer in layers:
         entries = [
             (run, outcome)
             for run in runs
-            for outcome in run.outcomes
+            for outcome in outcomes(run)
             if outcome.plan.layer.target == layer.target and outcome.arn and outcome.status != "failed"
         ]
         if entries:
@@ -36,8 +36,8 @@ def write_published(layers: Sequence[LocalLayer], runs: Sequence[RegionRun]) -> 
     return written
 
 
-def _merge(layer: LocalLayer, entries: Sequence[tuple[RegionRun, Outcome]]) -> Path:
-    path = layer.folder / "published.json"
+def _merge(layer: LocalLayer, entries: Sequence[tuple[Run, Outcome]]) -> Path:
+    path = layer.folder / PUBLISHED
     accounts: dict[str, dict[str, Any]] = {}
     try:
         old = json.loads(path.read_text(encoding="utf-8"))
@@ -77,7 +77,7 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def report_json(
-    layers: Sequence[LocalLayer], runs: Sequence[RegionRun], warnings: dict[str, list[str]], dry_run: bool
+    layers: Sequence[LocalLayer], runs: Sequence[Run], warnings: dict[str, list[str]], dry_run: bool
 ) -> dict[str, Any]:
     return {
         "dry_run": dry_run,
@@ -97,8 +97,8 @@ def report_json(
             {
                 "account": run.account,
                 "region": run.region,
-                "error": run.error,
-                "layers": [_outcome(outcome) for outcome in run.outcomes],
+                "error": run.error.message if run.error else None,
+                "layers": [_outcome(outcome) for outcome in outcomes(run)],
             }
             for run in runs
         ],

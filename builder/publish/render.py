@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from builder.console import console, err_console
+from builder.publish import runner
 from builder.publish.local import LocalLayer
-from builder.publish.runner import RegionRun
+from builder.publish.runner import Run
 
 
 def warnings(warnings: dict[str, list[str]]) -> None:
@@ -15,28 +16,28 @@ def warnings(warnings: dict[str, list[str]]) -> None:
             err_console.print(f"[yellow]warning[/yellow]: {target}: {line}")
 
 
-def plans(runs: Sequence[RegionRun]) -> None:
+def plans(runs: Sequence[Run]) -> None:
     """Every step with its reason, per account region (what --dry-run shows)."""
     for run in runs:
         console.rule(run.label)
         if run.error is not None:
-            console.print(f"[red]not planned[/red]: {run.error}")
+            console.print(f"[red]not planned[/red]: {run.error.message}")
             continue
-        for plan in run.plans:
+        for plan in runner.plans(run):
             console.print(f"[bold]{plan.layer.name}[/bold] ({plan.layer.target})")
             for step in plan.steps:
                 console.print(f"  {step.action:<16} {step.reason}")
 
 
-def results(layers: Sequence[LocalLayer], runs: Sequence[RegionRun], warnings: dict[str, list[str]]) -> None:
+def results(layers: Sequence[LocalLayer], runs: Sequence[Run], warnings: dict[str, list[str]]) -> None:
     """One plain row per layer and account region: an ARN is copied whole, so it is never wrapped
     or cut to the terminal's width the way a rich table cell would be."""
     rows = [("account", "region", "layer", "status", "ARN / error")]
     for run in runs:
         if run.error is not None:
-            rows.append((run.account, run.region, "", "failed", run.error))
+            rows.append((run.account, run.region, "", "failed", run.error.message))
             continue
-        for outcome in run.outcomes:
+        for outcome in runner.outcomes(run):
             status: str = outcome.status
             if outcome.added:
                 status += f" +{len(outcome.added)} permission{'s' if len(outcome.added) > 1 else ''}"
@@ -52,7 +53,7 @@ def results(layers: Sequence[LocalLayer], runs: Sequence[RegionRun], warnings: d
     console.print("[bold]layer versions[/bold]")
     console.out("\n".join(lines), highlight=False)
     for run in runs:
-        for plan in run.plans:
+        for plan in runner.plans(run):
             for grant in plan.extra:
                 console.print(
                     f"[yellow]note[/yellow]: {run.label} {plan.layer.name}:{plan.existing.version if plan.existing else '?'}"

@@ -25,7 +25,7 @@ PACKAGE = "builder"
 # Add a new area here when its folder is created.
 AREAS = frozenset({"build", "inspect", "publish", "cleanup", "tune"})
 # Command-line roots that put areas together; they may import any area, and nothing may import them.
-ROOTS = frozenset({"builder.cli", "builder.__main__", "builder.iam_cli"})
+ROOTS = frozenset({"builder.cli", "builder.__main__", "builder.policies.cli"})
 
 
 @dataclass(frozen=True, order=True)

@@ -1,4 +1,4 @@
-"""`iam-policy publish` (and `iam-policy prune`, now in builder/iam_cli.py)."""
+"""`iam-policy publish` (and `iam-policy prune`; the group is builder/policies/cli.py)."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def test_account_and_default_bucket():
 
 
 def test_both_policies_come_from_one_module():
-    assert COMMANDS["iam-policy"] == "builder.iam_cli"
+    assert COMMANDS["iam-policy"] == "builder.policies.cli"
     listing = runner.invoke(app, ["iam-policy", "--help"])
     assert "prune" in listing.stdout and "publish" in listing.stdout
     bad = runner.invoke(app, ["iam-policy", "publish", "--bucket", "Bad_{region}"])
