@@ -18,7 +18,6 @@ stands in for it; it is an assumption, not a measurement of AWS.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import statistics
 import subprocess
@@ -47,15 +46,6 @@ REGIONS = [
     "ap-south-1",
     "eu-west-2",
 ]
-
-
-def load(name: str, path: Path) -> Any:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 class Calls:
@@ -127,7 +117,7 @@ class Server:
     """The integration tests' moto server in a child process, answering after `latency` seconds."""
 
     def __init__(self, latency: float) -> None:
-        script = REPO / "tests" / "integration" / "aws" / "motoserver.py"
+        script = REPO / "tests" / "support" / "motoserver.py"
         self.latency = latency
         self.process = subprocess.Popen(
             [sys.executable, str(script), str(latency)],
@@ -151,7 +141,9 @@ class Server:
 
 
 def measure(args: argparse.Namespace) -> str:
-    layerfiles = load("lb_layerfiles", REPO / "tests" / "layerfiles.py")
+    sys.path.insert(0, str(REPO / "tests"))  # the tests' support package, as pytest's pythonpath has it
+    from support import layerfiles
+
     servers = {0.0: Server(0.0), args.latency: Server(args.latency)}
     os.environ.update(
         AWS_ACCESS_KEY_ID="testing",
