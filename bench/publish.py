@@ -65,7 +65,7 @@ class Calls:
             client.meta.events.register("before-call", lambda model, **_: counter.update([model.name]))
             return client
 
-        aws.client = counted  # type: ignore[assignment]
+        aws.client = counted
 
 
 def one_run(
@@ -105,7 +105,7 @@ def one_run(
         runs = runner.publish_all(request, lambda *_: None)
         seconds = time.perf_counter() - started
     finally:
-        aws.client = real  # type: ignore[assignment]
+        aws.client = real
     expected = "unchanged" if rerun else "published"
     statuses = {o.status for run in runs for o in run.outcomes}
     if statuses != {expected} or runner.failures(runs):
@@ -245,8 +245,8 @@ def table(
     )
     ops = []
     for scenario in ("first publish", "re-run, unchanged"):
-        per_region = calls[scenario].by_region
-        counts = {region: per_region[region] for region in regions}
+        by_region = calls[scenario].by_region
+        counts = {region: by_region[region] for region in regions}
         same = all(c == counts[regions[0]] for c in counts.values())
         detail = ", ".join(f"{op} {n}" for op, n in sorted(counts[regions[0]].items()))
         ops.append(

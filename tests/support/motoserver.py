@@ -46,7 +46,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from moto.awslambda.models import lambda_backends
-from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.iam.models import get_account_id_from
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
@@ -257,7 +257,7 @@ class LambdaExtensions:
             },
             "AccountUsage": {
                 "TotalCodeSize": used,
-                "FunctionCount": len(backend.list_functions()),
+                "FunctionCount": len(list(backend.list_functions())),
             },
         }
 

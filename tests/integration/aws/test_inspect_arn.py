@@ -33,7 +33,7 @@ def publish(seed: Any, name: str, data: bytes, runtimes: list[str], archs: list[
     return str(answer["LayerVersionArn"])
 
 
-def layer_bytes(tmp_path: Path, *parts: dict[str, bytes | int]) -> bytes:
+def layer_bytes(tmp_path: Path, *parts: zips.Files) -> bytes:
     return zips.write_zip(tmp_path / "published.zip", *parts).read_bytes()  # type: ignore[no-any-return]
 
 
