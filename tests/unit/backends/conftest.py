@@ -1,6 +1,6 @@
 """An in-memory stand-in for the docker SDK client: records what the wrapper asks of the engine.
 
-Only the calls builder/container.py makes are implemented. Tests script the engine's answers
+Only the calls the docker backend's container wrapper makes are implemented. Tests script the engine's answers
 (exec output and exit codes, images present, failures) and then look at `engine.calls`.
 """
 
