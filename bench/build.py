@@ -1,4 +1,4 @@
-"""Build time and size: `pip install --target` + `zip -r9` against `layer-builder build` (issue 2).
+"""Build time and size: `pip install --target` + `zip -r9` against `layer-builder build`.
 
 Usage: .venv/bin/python bench/build.py [--online] [--no-write] [--baseline REV]
 

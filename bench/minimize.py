@@ -1,4 +1,4 @@
-"""Size and cold import time: what minimizing buys over pip install --target (issue 3).
+"""Size and cold import time: what minimizing buys over pip install --target.
 
 Usage: .venv/bin/python bench/minimize.py [--check] [--online] [--no-write] [--runs N]
 
@@ -12,7 +12,7 @@ For each: unzipped and zipped bytes (zip -r9 for a/b, layer.zip for c/d), file c
 cold import time of numpy + pandas + scipy.stats from a read-only extracted copy (median of N,
 a fresh interpreter each time, PYTHONDONTWRITEBYTECODE=1).
 
-Issue 3's targets, for python3.12 x86_64 with the recipe's defaults (c): at most 170,000,000 bytes
+The targets, for python3.12 x86_64 with the recipe's defaults (c): at most 170,000,000 bytes
 unzipped, and a cold import at most 1.05 x the (b) tree's. Prints PASS/FAIL for both; exits 1 on
 FAIL only with --check. Exits 2 when a step fails. Writes the `minimize` section of BENCHMARKS.md
 unless --no-write.
@@ -257,14 +257,14 @@ def bytes_rows(runs: list[TargetRun]) -> list[list[str]]:
 def verdicts(runs: list[TargetRun], recipe_mode: str) -> tuple[list[str], bool]:
     run = next((r for r in runs if r.pins.target.key == TARGET_KEY), None)
     if run is None:
-        return [f"issue 3 targets: {TARGET_KEY} was not measured"], False
+        return [f"minimizing targets: {TARGET_KEY} was not measured"], False
     full, default = run.variants[1], run.variants[2]
     assert default.stats is not None
     size_ok = default.stats.unzipped_bytes <= MAX_UNZIPPED
     limit = MAX_IMPORT_RATIO * full.median
     import_ok = default.median <= limit
     lines = [
-        f"issue 3 targets, {TARGET_KEY}, recipe default ({recipe_mode}):",
+        f"minimizing targets, {TARGET_KEY}, recipe default ({recipe_mode}):",
         f"  size:   {grouped(default.stats.unzipped_bytes)} bytes unzipped <= {grouped(MAX_UNZIPPED)}: "
         + ("PASS" if size_ok else "FAIL"),
         f"  import: {default.median:.3f} s median <= {MAX_IMPORT_RATIO} x {full.median:.3f} s (b) = "
@@ -396,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--check", action="store_true", help="exit 1 when an issue-3 target is missed")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a minimizing target is missed")
     parser.add_argument("--online", action="store_true", help="install from the configured index every time")
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
     parser.add_argument("--runs", type=int, default=5, help="import timings per row (default 5)")

@@ -3,7 +3,7 @@
 The apply goes through the same path as `prune --apply --yes`: the region is read again just before
 deleting (the re-check), then the versions still deletable are deleted.
 
-Runs against the moto server of the integration tests (tests/integration/aws/motoserver.py: moto
+Runs against the moto server of the integration tests (tests/support/motoserver.py: moto
 plus AWS's page sizes, GetAccountSettings and provisioned concurrency), counts every API call with
 botocore event hooks, and prints the calls per kind next to the fewest calls the work needs on
 AWS. Writes the table into BENCHMARKS.md between the prune markers.
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib.util
 import math
 import os
 import sys
@@ -31,17 +30,6 @@ import _report
 from _report import REPO, format_table, grouped
 
 REGION = "us-east-1"
-
-
-def load_motoserver() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "lb_motoserver", REPO / "tests" / "integration" / "aws" / "motoserver.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["lb_motoserver"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def create(seed: Any, args: argparse.Namespace, workers: int) -> float:
@@ -111,7 +99,9 @@ def minimum_calls(listing: Any, region_plan: Any, read: list[str], candidates: l
 
 
 def run(args: argparse.Namespace) -> str:
-    motoserver = load_motoserver()
+    sys.path.insert(0, str(REPO / "tests"))  # the tests' support package, as pytest's pythonpath has it
+    from support import motoserver
+
     server = motoserver.LambdaMotoServer()
     server.start()
     os.environ.update(

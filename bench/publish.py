@@ -18,7 +18,6 @@ stands in for it; it is an assumption, not a measurement of AWS.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import statistics
 import subprocess
@@ -49,15 +48,6 @@ REGIONS = [
 ]
 
 
-def load(name: str, path: Path) -> Any:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 class Calls:
     """API calls per region and operation, counted on every client builder.aws makes."""
 
@@ -75,7 +65,7 @@ class Calls:
             client.meta.events.register("before-call", lambda model, **_: counter.update([model.name]))
             return client
 
-        aws.client = counted  # type: ignore[assignment]
+        aws.client = counted
 
 
 def one_run(
@@ -111,7 +101,7 @@ def one_run(
         runs = runner.publish_all(request, lambda *_: None)
         seconds = time.perf_counter() - started
     finally:
-        aws.client = real  # type: ignore[assignment]
+        aws.client = real
     expected = "unchanged" if rerun else "published"
     statuses = {o.status for run in runs for o in runner.outcomes(run)}
     if statuses != {expected} or runner.failures(runs):
@@ -123,7 +113,7 @@ class Server:
     """The integration tests' moto server in a child process, answering after `latency` seconds."""
 
     def __init__(self, latency: float) -> None:
-        script = REPO / "tests" / "integration" / "aws" / "motoserver.py"
+        script = REPO / "tests" / "support" / "motoserver.py"
         self.latency = latency
         self.process = subprocess.Popen(
             [sys.executable, str(script), str(latency)],
@@ -147,7 +137,9 @@ class Server:
 
 
 def measure(args: argparse.Namespace) -> str:
-    layerfiles = load("lb_layerfiles", REPO / "tests" / "layerfiles.py")
+    sys.path.insert(0, str(REPO / "tests"))  # the tests' support package, as pytest's pythonpath has it
+    from support import layerfiles
+
     servers = {0.0: Server(0.0), args.latency: Server(args.latency)}
     os.environ.update(
         AWS_ACCESS_KEY_ID="testing",
@@ -249,8 +241,8 @@ def table(
     )
     ops = []
     for scenario in ("first publish", "re-run, unchanged"):
-        per_region = calls[scenario].by_region
-        counts = {region: per_region[region] for region in regions}
+        by_region = calls[scenario].by_region
+        counts = {region: by_region[region] for region in regions}
         same = all(c == counts[regions[0]] for c in counts.values())
         detail = ", ".join(f"{op} {n}" for op, n in sorted(counts[regions[0]].items()))
         ops.append(

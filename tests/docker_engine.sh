@@ -15,8 +15,8 @@
 #   LAYER_BUILDER_DOCKER_STATE   state folder (default /tmp/layer-builder-docker)
 #   LAYER_BUILDER_DEBIAN_MIRROR  Debian mirror for debootstrap (default: taken from the apt sources)
 #
-# Why this shape (see shared DESIGN.md, "Facts measured on this machine"): no image registry is
-# reachable here, so nothing may pull. The stand-in base image is a debootstrapped Debian bookworm
+# Why this shape: no image registry is reachable on the machines the tests run on, so nothing may
+# pull. The stand-in base image is a debootstrapped Debian bookworm
 # (python3 3.11 + pip + binutils) imported with `docker import`. The engine has no bridge network
 # and touches no iptables, so containers use `--network host`.
 set -euo pipefail

@@ -5,8 +5,9 @@ use (numpy 2.5 + scipy 1.18 + pandas 3.1 extension modules: 84.6 MB -> 76.4 MB).
 
 - libraries grafted by auditwheel (`numpy.libs/`, `scipy.libs/`) are never stripped: auditwheel's
   patchelf rewrites their layout, and strip then writes load segments whose offset and address
-  disagree ("ELF load command address/offset not page-aligned" at import; shared/DESIGN.md; here
-  2 of the 6 grafted libraries of that stack, both caught by the check below);
+  disagree ("ELF load command address/offset not page-aligned" at import; here 2 of the 6 grafted
+  libraries of that stack, both caught by the check below; https://github.com/pypa/auditwheel/issues/716,
+  https://github.com/NixOS/patchelf/issues/10);
 - every stripped file is proven to still be an ELF of the target machine whose PT_LOAD segments the
   loader accepts; a file that is not gets its original bytes back.
 """

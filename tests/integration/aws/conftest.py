@@ -3,7 +3,6 @@ that points the real CLI at it (AWS_ENDPOINT_URL, dummy credentials)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
@@ -12,19 +11,12 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from support import motoserver
 from typer.testing import CliRunner
-
-# The helper module sits next to this file; the tests use --import-mode=importlib, so load it by path.
-_spec = importlib.util.spec_from_file_location("lb_motoserver", Path(__file__).with_name("motoserver.py"))
-assert _spec is not None and _spec.loader is not None
-motoserver = importlib.util.module_from_spec(_spec)
-sys.modules["lb_motoserver"] = motoserver
-_spec.loader.exec_module(motoserver)
 
 REGION = "us-east-1"
 

@@ -1,20 +1,19 @@
 """A published layer as TARGET: GetLayerVersion over HTTP to the moto server, then its Content.Location.
 
 AWS answers GetLayerVersion with a presigned S3 URL for the layer's zip; moto answers "s3://", so the
-test server (motoserver.py) hands out a URL on itself that serves the zip's bytes.
+test server (tests/support/motoserver.py) hands out a URL on itself that serves the zip's bytes.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import re
-import sys
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support import layerzips as zips
 
 from builder.errors import StackError
 
@@ -27,21 +26,6 @@ CONTENT_PATH = re.compile(
 )
 
 
-def _helpers() -> Any:
-    name = "lb_layerzips"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[2] / "unit" / "inspect" / "layerzips.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-zips = _helpers()
-
-
 def publish(seed: Any, name: str, data: bytes, runtimes: list[str], archs: list[str]) -> str:
     answer = seed.lam.publish_layer_version(
         LayerName=name, Content={"ZipFile": data}, CompatibleRuntimes=runtimes, CompatibleArchitectures=archs
@@ -49,7 +33,7 @@ def publish(seed: Any, name: str, data: bytes, runtimes: list[str], archs: list[
     return str(answer["LayerVersionArn"])
 
 
-def layer_bytes(tmp_path: Path, *parts: dict[str, bytes | int]) -> bytes:
+def layer_bytes(tmp_path: Path, *parts: zips.Files) -> bytes:
     return zips.write_zip(tmp_path / "published.zip", *parts).read_bytes()  # type: ignore[no-any-return]
 
 

@@ -37,7 +37,9 @@ def test_target_usage_deletes_the_oldest_first_until_under_the_target(cli, seed,
     assert deleted == set(order[: len(deleted)])
     plan = report["regions"][0]["plan"]
     assert plan["used_after_bytes"] <= 0.44 * usage * 2 < plan["used_after_bytes"] + 10_500
-    kept = {(k["name"], k["version"]): {r["rule"] for r in k["reasons"]} for k in plan["keep"]}
+    kept: dict[tuple[Any, ...], set[Any]] = {
+        (k["name"], k["version"]): {r["rule"] for r in k["reasons"]} for k in plan["keep"]
+    }
     assert kept[tuple(order[len(deleted)].split(":"))] == {"target-reached"}
 
 

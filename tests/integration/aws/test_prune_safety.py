@@ -26,7 +26,7 @@ def labels(report: dict[str, Any], key: str = "delete") -> set[str]:
 
 
 def test_unknown_region_is_refused_before_any_call(cli, server):
-    calls = []
+    calls: list[Any] = []
     server.ext.hooks.append(calls.append)
     result = cli("prune", "--region", "us-east-1", "--region", "eu-wets-1")
     assert result.exit_code == 2

@@ -5,23 +5,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import importlib.util
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from support import layerfiles
 
 pytestmark = pytest.mark.aws
-
-_spec = importlib.util.spec_from_file_location("lb_layerfiles", Path(__file__).parents[2] / "layerfiles.py")
-assert _spec is not None and _spec.loader is not None
-layerfiles = importlib.util.module_from_spec(_spec)
-sys.modules["lb_layerfiles"] = layerfiles
-_spec.loader.exec_module(layerfiles)
 
 REGION = "us-east-1"
 NAME = "demo-py312-x86_64"

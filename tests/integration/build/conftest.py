@@ -6,8 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[3]
+from support.paths import REPO
 
 
 @pytest.fixture(scope="session")

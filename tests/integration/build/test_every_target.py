@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from support.paths import REPO
 from typer.testing import CliRunner
 
 from builder.cli import app
@@ -30,7 +31,6 @@ from builder.interpreters.locate import find
 from builder.recipe import parse_recipe
 
 pytestmark = pytest.mark.network
-REPO = Path(__file__).resolve().parents[3]
 SHIPPED = sorted(path.stem for path in (REPO / "recipes").glob("*.toml"))
 
 # (runtime, arch) -> how the smoke test runs here: native, debian-native, --python, env, config, none

@@ -10,11 +10,11 @@ import venv
 from pathlib import Path
 
 import pytest
+from support.paths import REPO
 
 from builder.interpreters.locate import find
 
 pytestmark = [pytest.mark.network, pytest.mark.slow]
-REPO = Path(__file__).resolve().parents[3]
 HAVE_312 = find("3.12", machine="x86_64", override=None).found is not None
 # Left out of the copy, at the top level only (builder/build is code).
 SKIP = {".git", ".venv", "layers", "build", "dist", ".pytest_cache", ".mypy_cache", ".ruff_cache"}

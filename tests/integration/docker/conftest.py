@@ -11,15 +11,14 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import docker
 import pytest
+from support.paths import REPO
 
 from builder.engine.container import connect, local_image_id
 from builder.errors import ContainerError
 
-REPO = Path(__file__).resolve().parents[3]
 ENGINE_SCRIPT = REPO / "tests" / "docker_engine.sh"
 STANDIN_IMAGE = "layer-builder-standin:bookworm"
 PLATFORM = "linux/amd64"

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import docker.errors
 import pytest
+from support.paths import REPO
 
 from builder.engine.container import ensure_build_image, open_container
 from builder.errors import ContainerError
 
 pytestmark = pytest.mark.docker
 
-DOCKERFILE = Path(__file__).resolve().parents[3] / "Dockerfile.build"
+DOCKERFILE = REPO / "Dockerfile.build"
 PLATFORM = "linux/amd64"
 
 

@@ -17,7 +17,7 @@ PLATFORM = "linux/amd64"
 
 
 def standin_box(client, image: str, **kwargs):
-    settings = {"image": image, "platform": PLATFORM, "network": "none", "notify": lambda _: None}
+    settings: dict = {"image": image, "platform": PLATFORM, "network": "none", "notify": lambda _: None}
     settings.update(kwargs)
     return open_container(client, **settings)
 

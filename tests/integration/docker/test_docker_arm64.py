@@ -15,13 +15,13 @@ from pathlib import Path
 
 import docker
 import pytest
+from support.paths import REPO
 from typer.testing import CliRunner
 
 from builder.cli import app
 from builder.engine.container import can_run_platform
 
 pytestmark = [pytest.mark.docker, pytest.mark.network]
-REPO = Path(__file__).resolve().parents[3]
 ENGINE_SCRIPT = REPO / "tests" / "docker_engine.sh"
 ARM64_IMAGE = "layer-builder-standin:trixie-arm64"
 TARGET = ["-r", "python3.13", "-a", "arm64"]

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import docker
 import pytest
+from support.paths import REPO
 from typer.testing import CliRunner
 
 from builder.cli import app
 
 pytestmark = [pytest.mark.docker, pytest.mark.network]
-REPO = Path(__file__).resolve().parents[3]
 runner = CliRunner()
 TARGET = ["-r", "python3.11", "-a", "x86_64"]
 

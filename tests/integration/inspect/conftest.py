@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+from support import layerzips
 from typer.testing import CliRunner
-
-HELPERS = Path(__file__).resolve().parents[2] / "unit" / "inspect" / "layerzips.py"
 
 # pthread_create has the symbol version GLIBC_2.34 when linked against glibc >= 2.34.
 NEEDS_GLIBC_2_34 = """
@@ -25,19 +22,9 @@ int spawn(void) { pthread_t t; pthread_create(&t, 0, run, 0); return pthread_joi
 """
 
 
-def _load(name: str, path: Path) -> ModuleType:
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 @pytest.fixture(scope="session")
 def zips() -> ModuleType:
-    return _load("lb_layerzips", HELPERS)
+    return layerzips
 
 
 @pytest.fixture(scope="session")

@@ -57,7 +57,7 @@ def report(tmp_path_factory: pytest.TempPathFactory, zips: ModuleType) -> dict[s
     from builder.cli import app
 
     root = tmp_path_factory.mktemp("html")
-    bigpackage = {
+    bigpackage: dict[str, bytes | int] = {
         f"bigpackage/part{i}/module{j}.py": 40_000 + 9_000 * i + 500 * j for i in range(6) for j in range(5)
     }
     bigpackage["bigpackage/__init__.py"] = b"import json\n"

@@ -33,6 +33,10 @@ def layer_arn(name: str, version: int) -> str:
     return f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:{name}:{version}"
 
 
+# The name `plan` is taken by World.plan inside the class.
+RegionPlan = plan.RegionPlan
+
+
 @dataclass
 class World:
     functions: dict[str, list[FunctionVersion]] = field(default_factory=dict)
@@ -146,11 +150,11 @@ class World:
         return plan.plan_region(listing, functions, details, policy, NOW, quota.usage(listing, sizes))
 
     @staticmethod
-    def deleted(region_plan: plan.RegionPlan) -> set[str]:
+    def deleted(region_plan: RegionPlan) -> set[str]:
         return {item.label for item in region_plan.delete}
 
     @staticmethod
-    def kept(region_plan: plan.RegionPlan, label: str) -> set[str]:
+    def kept(region_plan: RegionPlan, label: str) -> set[str]:
         """The rules that keep `name:version`; empty when it is deleted."""
         for entry in region_plan.keep:
             if entry.item.label == label:

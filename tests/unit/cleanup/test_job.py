@@ -8,15 +8,15 @@ import subprocess
 import sys
 import sysconfig
 import zipfile
-from pathlib import Path
 
 import pytest
 import yaml
+from support.paths import REPO
 
 from builder.cleanup import iampolicy, job
 from builder.errors import ConfigError
 
-TEMPLATE = Path(__file__).resolve().parents[3] / "deploy" / "cleanup-job" / "template.yaml"
+TEMPLATE = REPO / "deploy" / "cleanup-job" / "template.yaml"
 
 
 def test_defaults_are_a_dry_run_in_the_jobs_own_region():

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from builder.inspect import importtime
+from builder.probes import import_timer
 
-MARK, FAILED = importtime.MARK, importtime.FAILED
+MARK, FAILED = import_timer.MARK, import_timer.FAILED
 
 # What CPython 3.12 prints (stderr), with the runner's markers between the smoke imports.
 OUTPUT = f"""import time: self [us] | cumulative | imported package

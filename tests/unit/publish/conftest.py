@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support import layerfiles
 
 from builder import manifest
 from builder.publish import naming
 from builder.publish.local import LocalLayer
-
-_spec = importlib.util.spec_from_file_location("lb_layerfiles", Path(__file__).parents[2] / "layerfiles.py")
-assert _spec is not None and _spec.loader is not None
-layerfiles = importlib.util.module_from_spec(_spec)
-sys.modules["lb_layerfiles"] = layerfiles
-_spec.loader.exec_module(layerfiles)
 
 
 def make_layer(*, size: int = 1_000, code: str = "NEW=", **fields: Any) -> LocalLayer:

@@ -12,6 +12,7 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 
 from builder import accounts, aws
+from builder.accounts import Context
 from builder.errors import AwsError, ConfigError
 
 WAIT = 10  # seconds before a test that would hang fails instead
@@ -26,10 +27,10 @@ class Fake:
     error: Exception | None = None
     opened: list[str] = field(default_factory=list, compare=False, hash=False)
 
-    def accounts(self, context: accounts.Context) -> Sequence[accounts.AccountAccess]:
+    def accounts(self, context: Context) -> Sequence[accounts.AccountAccess]:
         return (self,)
 
-    def open(self, context: accounts.Context) -> aws.Account:
+    def open(self, context: Context) -> aws.Account:
         self.opened.append(context.region)
         if self.error is not None:
             raise self.error
@@ -44,7 +45,7 @@ class Listing:
     members: tuple[Fake, ...] = ()
     error: Exception | None = None
 
-    def accounts(self, context: accounts.Context) -> Sequence[accounts.AccountAccess]:
+    def accounts(self, context: Context) -> Sequence[accounts.AccountAccess]:
         if self.error is not None:
             raise self.error
         return self.members
@@ -60,7 +61,7 @@ class PerAccount:
     def known(self) -> None:
         return None
 
-    def of(self, account: aws.Account, context: accounts.Context) -> Sequence[str]:
+    def of(self, account: aws.Account, context: Context) -> Sequence[str]:
         if account.account_id not in self.by_account:
             raise AwsError(
                 f"cannot list the regions of {account.account_id}", hint="allow account:ListRegions"
@@ -137,7 +138,7 @@ def test_no_more_accounts_are_opened_at_once_than_open_workers():
 
     @dataclass(frozen=True)
     class Slow(Fake):
-        def open(self, context: accounts.Context) -> aws.Account:
+        def open(self, context: Context) -> aws.Account:
             nonlocal opening, most
             with lock:
                 opening += 1
@@ -204,7 +205,7 @@ def test_the_functions_own_errors_are_outcomes_and_anything_else_is_a_bug_that_i
     assert error is not None and not error.opening and error.exit_code == 2 and error.hint
 
     with pytest.raises(KeyError):
-        accounts.run(scope(Fake("111")), lambda target: {}["missing"])
+        accounts.run(scope(Fake("111")), lambda target: dict[str, int]()["missing"])
 
 
 def test_a_source_that_lists_accounts_and_regions_per_account():

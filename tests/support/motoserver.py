@@ -46,7 +46,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from moto.awslambda.models import lambda_backends
-from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.iam.models import get_account_id_from
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
@@ -66,7 +66,8 @@ PROVISIONED = re.compile(r"^/2019-09-30/functions/(?P<name>[^/]+)/provisioned-co
 CREDENTIAL = re.compile(r"Credential=(?P<key>[^/]+)/\d+/(?P<region>[^/]+)/(?P<service>[^/]+)/")
 PUBLISH_LAYER = re.compile(r"^/2018-10-31/layers/(?P<name>[^/]+)/versions/?$")
 LAYER_POLICY = re.compile(r"^/2018-10-31/layers/(?P<name>[^/]+)/versions/(?P<version>\d+)/policy/?$")
-# PublishLayerVersion's request limit: a 50 MB zip in base64 (Klayers issue 116 quotes the message).
+# PublishLayerVersion's request limit: a 50 MB zip in base64 (the message AWS sends is quoted in
+# https://github.com/amazon-archives/aws-lambda-container-image-converter/issues/60).
 LAYER_VERSION = re.compile(r"^/2018-10-31/layers/(?P<name>[^/]+)/versions/(?P<version>\d+)/?$")
 # Where this server serves a layer version's zip: AWS's GetLayerVersion gives a presigned S3 URL.
 LAYER_CONTENT = re.compile(
@@ -257,7 +258,7 @@ class LambdaExtensions:
             },
             "AccountUsage": {
                 "TotalCodeSize": used,
-                "FunctionCount": len(backend.list_functions()),
+                "FunctionCount": len(list(backend.list_functions())),
             },
         }
 

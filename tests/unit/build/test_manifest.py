@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from support.manifests import sample_manifest
 
 from builder import manifest
 from builder.errors import ManifestError
@@ -15,32 +16,15 @@ from .schema_from_types import schema
 
 
 def sample() -> Manifest:
-    return Manifest(
-        recipe="demo",
+    return sample_manifest(
         recipe_hash="sha256:1",
         description="a demo",
         license="MIT",
-        runtime="python3.12",
         arch="arm64",
-        os="Amazon Linux 2023",
-        glibc="2.34",
-        backend="local",
-        build_image=None,
-        tool_version="0.1.0",
         build_key="sha256:2",
-        lock=manifest.LockInfo(path="python3.12-arm64.txt", sha256="ab" * 32),
         packages={"demo": "1.0", "dep": "2.0"},
         requested=("demo",),
-        size=manifest.Size(
-            unzipped_bytes=300,
-            zipped_bytes=120,
-            file_count=3,
-            unzipped_limit_bytes=262_144_000,
-            headroom_bytes=0,
-            direct_upload=True,
-        ),
         zip=manifest.ZipDigest(sha256="cd" * 32, code_sha256="q83vEjRWeJA="),
-        largest=(manifest.SizeEntry(name="demo", bytes=300),),
         minimize=manifest.Minimize(
             removed_files=2,
             removed_bytes=50,
@@ -59,11 +43,9 @@ def sample() -> Manifest:
             interpreter="/usr/bin/python3.12",
             invalidation="unchecked-hash",
         ),
-        verification=manifest.Verification(
-            elf=manifest.ElfCheck(status="passed", elf_files=1, machine="aarch64", glibc="2.34"),
-            smoke=manifest.Smoke(
-                status="passed", reason="1 import", method="emulated", seconds=1.5, imports=("demo",)
-            ),
+        elf=manifest.ElfCheck(status="passed", elf_files=1, machine="aarch64", glibc="2.34"),
+        smoke=manifest.Smoke(
+            status="passed", reason="1 import", method="emulated", seconds=1.5, imports=("demo",)
         ),
     )
 
@@ -71,7 +53,7 @@ def sample() -> Manifest:
 def test_the_shipped_schema_is_the_one_the_types_describe():
     shipped = json.loads((Path(manifest.__file__).parent / "data" / "manifest.schema.json").read_text())
     assert shipped == schema(), (
-        "regenerate data/manifest.schema.json from the types (tests/unit/core/schema_from_types.py)"
+        "regenerate data/manifest.schema.json from the types (tests/unit/build/schema_from_types.py)"
     )
 
 

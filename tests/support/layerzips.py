@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from builder import manifest
-from builder.manifest import Manifest
+from support.manifests import sample_manifest
 
 Files = Mapping[str, bytes | int]
 
@@ -85,20 +85,14 @@ def built_layer(
     }
     removed = sum(t.removed_bytes for t in totals.values())
     removed_files = sum(t.removed_files for t in totals.values())
-    written = Manifest(
+    written = sample_manifest(
         recipe=recipe,
+        runtime=runtime,
+        arch=arch,
         recipe_hash="sha256:1",
         description=f"{recipe} for tests",
         license="MIT",
-        runtime=runtime,
-        arch=arch,
-        os="Amazon Linux 2023",
-        glibc="2.34",
-        backend="local",
-        build_image=None,
-        tool_version="0.1.0",
         build_key="sha256:2",
-        lock=manifest.LockInfo(path=f"{runtime}-{arch}.txt", sha256="ab" * 32),
         packages={},
         requested=(recipe,),
         size=manifest.Size(
@@ -126,10 +120,8 @@ def built_layer(
         bytecode=manifest.Bytecode(
             mode="none", status="skipped", reason="tests", interpreter=None, invalidation=None
         ),
-        verification=manifest.Verification(
-            elf=manifest.ElfCheck(status="passed", elf_files=0, machine="x86_64", glibc="2.34"),
-            smoke=manifest.Smoke(status="passed", reason="tests", imports=imports),
-        ),
+        elf=manifest.ElfCheck(status="passed", elf_files=0, machine="x86_64", glibc="2.34"),
+        smoke=manifest.Smoke(status="passed", reason="tests", imports=imports),
     )
     manifest.write(folder / manifest.MANIFEST, written)
     return folder

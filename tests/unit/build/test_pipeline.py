@@ -79,6 +79,9 @@ class FakeSession:
     def smoke_python(self) -> PythonRunner:
         return self.python
 
+    def bundle_system_libraries(self, names: Sequence[str], lib_dir: Path) -> None:
+        raise AssertionError(f"these tests' recipes bundle no system libraries, asked for {names}")
+
     def install(self, lock: Lock, lock_path: Path, site: Path) -> None:
         self.installs.append(site)
         files = {

@@ -41,7 +41,7 @@ def _object(kind: type, defs: dict[str, Any]) -> dict[str, Any]:
 
 def _type(kind: Any, defs: dict[str, Any]) -> dict[str, Any]:
     origin = get_origin(kind)
-    if dataclasses.is_dataclass(kind):
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
         if kind.__name__ not in defs:
             defs[kind.__name__] = {}
             defs[kind.__name__] = _object(kind, defs)

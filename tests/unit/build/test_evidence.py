@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from builder.build import evidence, minimize
+from builder.recipe import MinimizeConfig
 
-CONFIG = minimize.MinimizeConfig()
+CONFIG = MinimizeConfig()
 
 
 def staged(tmp_path: Path, files: dict[str, str], dist: str = "pkg") -> tuple[Path, list[minimize.FileEntry]]:
