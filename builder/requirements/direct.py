@@ -6,10 +6,12 @@ index (or pip's find-links) serves. Each refusal says what to do instead.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlparse
 
 from builder.requirements.model import RequirementsError
 
+NAMED_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
 VCS_SCHEMES = ("git+", "hg+", "svn+", "bzr+")
 PUBLISH = "build a wheel (`pip wheel .` or `uv build`), publish it to your index and require it by name"
 FIND_LINKS = (
@@ -61,6 +63,8 @@ def looks_like_location(text: str) -> str | None:
     pip accepts a bare URL or path where a requirement goes (`./pkg`, `dist/x.whl`, `git+https://...`).
     """
     first = text.split(";", 1)[0].strip()
+    if NAMED_RE.match(first):  # `name @ url`: a PEP 508 requirement, judged by its url
+        return None
     if first.startswith(VCS_SCHEMES) or "://" in first:
         return kind_of_url(first)
     if first.startswith((".", "/", "~")) or "/" in first or "\\" in first:

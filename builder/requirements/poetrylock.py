@@ -37,11 +37,11 @@ def select(
     pins, notes, untagged = [], [], 0
     for package in packages:
         name = canonicalize_name(str(package["name"]))
+        if package.get("optional", False):  # needed only by an extra of the project
+            continue
         chosen = _groups_of(package)
         if chosen is None:
             untagged += 1
-            if package.get("optional", False):
-                continue
             chosen = ["main"]
         chosen = [g for g in chosen if g in wanted]
         if not chosen:
