@@ -122,7 +122,7 @@ def test_uv_lock_git_source_and_missing_root_are_refused():
         'name = "attrs"\nversion = "25.3.0"\nsource = { registry = "https://pypi.org/simple" }',
         'name = "attrs"\nversion = "25.3.0"\nsource = { git = "https://github.com/python-attrs/attrs?rev=main#abc" }',
     )
-    with pytest.raises(RequirementsError, match="uv.lock: attrs: .*version-control checkout"):
+    with pytest.raises(RequirementsError, match=r"uv\.lock: attrs: .*version-control checkout"):
         parse_text(git, "uv-lock", name="uv.lock")
     with pytest.raises(RequirementsError, match="no root project"):
         parse_text(
@@ -222,7 +222,7 @@ def test_poetry_lock_git_and_develop_directory_are_refused():
         'groups = ["main"]\nfiles = []\n\n[package.source]\ntype = "git"\nurl = "https://github.com/pytest-dev/pytest"\n'
         'reference = "main"\nresolved_reference = "abc"\n',
     )
-    with pytest.raises(RequirementsError, match="poetry.lock: pytest: .*version-control"):
+    with pytest.raises(RequirementsError, match=r"poetry\.lock: pytest: .*version-control"):
         parse_text(git, "poetry-lock", name="poetry.lock")
     develop = git.replace('type = "git"', 'type = "directory"').replace(
         'optional = false\npython-versions = ">=3.9"',
@@ -297,7 +297,7 @@ def test_pylock_vcs_and_invalid_files_are_refused():
         PYLOCK + '\n[[packages]]\nname = "click"\n[packages.vcs]\ntype = "git"\n'
         'url = "https://github.com/pallets/click"\ncommit-id = "abc"\n'
     )
-    with pytest.raises(RequirementsError, match="pylock.toml: click: .*version-control"):
+    with pytest.raises(RequirementsError, match=r"pylock\.toml: click: .*version-control"):
         parse_text(vcs, "pylock", name="pylock.toml")
     with pytest.raises(RequirementsError, match="not a valid pylock file"):
         parse_text('lock-version = "1.0"\n', "pylock", name="pylock.toml")
