@@ -70,7 +70,7 @@ def error(missing: str, target: Target, result: proc.Result, lookup: Lookup | No
         where = f" ({lookup.indexes()})" if lookup.missed_pages else ""
         return LockError(
             f"lock: no project named {name!r} on the index{where}",
-            hint="check the spelling of the name (the name on pypi.org, e.g. `pip index versions NAME`); "
+            hint=f"check the spelling of {name!r} (`pip index versions NAME` asks the same index); "
             "a project on another index needs that index in pip's configuration (PIP_INDEX_URL)",
         )
     pin = pinned_version(requirement)
