@@ -27,6 +27,8 @@ from builder.recipe import (
     search_dirs,
     source_of,
 )
+from builder.requirements.model import FORMATS
+from builder.requirements.read import Source
 from builder.runtimes import ARCHITECTURES, Target, get_target
 
 app = typer.Typer()
@@ -146,8 +148,29 @@ def lock_command(
 @handle_errors
 def new_command(
     name: str = typer.Argument(..., help="The recipe's name (its file is NAME.toml)."),
-    requirements: Path = typer.Option(
-        ..., "--requirements", help="A requirements file: what the layer holds."
+    source: Path = typer.Option(
+        ...,
+        "--from",
+        "--requirements",
+        help="What the layer holds: a requirements file, pyproject.toml, uv.lock, poetry.lock or "
+        "pylock.toml (--requirements is the older spelling).",
+    ),
+    source_format: str | None = typer.Option(
+        None,
+        "--format",
+        callback=choice(FORMATS, "format"),
+        help=f"The file's format when its name does not tell: {', '.join(FORMATS)}.",
+    ),
+    extra: list[str] | None = typer.Option(
+        None,
+        "--extra",
+        help="An optional-dependencies extra to include (pyproject, uv.lock, pylock; repeatable).",
+    ),
+    group: list[str] | None = typer.Option(
+        None, "--group", help="A dependency group to include (PEP 735 or the lock's groups; repeatable)."
+    ),
+    force: bool = typer.Option(
+        False, "--force", help="Replace an existing recipe of that name and its locks."
     ),
     runtime: list[str] | None = RuntimeOpt,
     arch: list[str] | None = ArchOpt,
@@ -155,20 +178,29 @@ def new_command(
         None, "--recipes", help="Folder to write the recipe into (default ./recipes)."
     ),
 ) -> None:
-    """Write a recipe from a requirements file and lock it; then `layer-builder build NAME`."""
+    """Write a recipe from a project's requirements and lock it; then `layer-builder build NAME`.
+
+    Nothing is written unless every target locks.
+    """
     default_runtimes = scaffold.default_runtimes(dt.date.today())
     targets = [
         (t.runtime.name, t.arch.name) for t in _targets(runtime, arch, default_runtimes, ARCHITECTURES)
     ]
     folder = recipes[0] if recipes else Path.cwd() / "recipes"
+    read_from = Source(
+        path=source, format=source_format, extras=tuple(extra or ()), groups=tuple(group or ())
+    )
     with err_console.status(f"locking {name} for {len(targets)} targets"):
         made = scaffold.new_recipe(
             name=name,
-            requirements_file=requirements,
+            source=read_from,
             folder=folder,
             targets=targets,
             resolver=lock.PipResolver(),
+            force=force,
         )
+    for note in made.notes:
+        err_console.print(f"[cyan]note[/cyan]: {escape(note)}")
     for warning in made.warnings:
         err_console.print(f"[yellow]warning[/yellow]: {escape(warning)}")
     console.print(f"[green]wrote[/green] {made.path} (smoke test imports {', '.join(made.imports)})")

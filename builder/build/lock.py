@@ -26,7 +26,7 @@ from urllib.parse import unquote, urlparse
 from packaging.utils import canonicalize_name
 
 from builder import proc, tomlload
-from builder.build import pipcmd, steps
+from builder.build import pipcmd, steps, unresolved
 from builder.errors import LockError
 from builder.recipe import Recipe
 from builder.runtimes import Target
@@ -214,14 +214,10 @@ def packages_from_report(report_path: Path) -> list[LockedPackage]:
 
 
 def _resolution_error(result: proc.Result, target: Target) -> LockError:
-    name = pipcmd.missing_distribution(result.stderr)
-    if name:
-        return LockError(
-            f"lock: no wheel of {name} loads on {target.describe()}, "
-            f"or no version satisfies the requirements:\n{result.tail(8)}",
-            hint="pin a version that ships a wheel for this target, drop this runtime from the recipe, "
-            "or build from source with --backend docker",
-        )
+    missing = pipcmd.missing_distribution(result.stderr)
+    if missing:
+        # A misspelled project and a project without a wheel for the target fail alike: ask the index.
+        return unresolved.explain(missing, target, result)
     return LockError(f"lock: pip could not resolve for {target.key}:\n{result.tail()}")
 
 

@@ -86,3 +86,8 @@ def missing_distribution(stderr: str) -> str | None:
     """The requirement pip found nothing for ("numpy==1.21.6"), from its error output."""
     found = NO_MATCH_RE.search(stderr)
     return found.group(1) if found else None
+
+
+def index_versions(name: str, *, python: str = sys.executable) -> list[str]:
+    """Ask the configured index(es) about one project; -vv makes pip log every page it fetched or missed."""
+    return [*pip(python), "index", "versions", "-vv", name]

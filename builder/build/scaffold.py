@@ -1,4 +1,4 @@
-"""A new recipe from a requirements file: the recipe text, and the modules its smoke test imports.
+"""A new recipe from a project's requirements (any format builder.requirements reads), locked or not written.
 
 The smoke test imports the top-level modules of what was asked for, read from each requested wheel's
 RECORD (the files it installs): a distribution's name is often not its module's (python-dateutil
@@ -9,47 +9,26 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from packaging.requirements import InvalidRequirement, Requirement
+from packaging.requirements import Requirement
 
 from builder.build import install, lock
 from builder.errors import RecipeError
 from builder.layer import distinfo
 from builder.recipe import Recipe, parse_recipe
-from builder.runtimes import Target, get_target, runtimes
+from builder.requirements import environments
+from builder.requirements.model import Found
+from builder.requirements.read import Source, read
+from builder.runtimes import ARCHITECTURES, Target, get_target, runtimes
 
 # Folders some wheels install at the top level that are not meant to be imported.
 NOT_MODULES = frozenset({"tests", "test", "testing", "docs", "doc", "examples", "benchmarks", "bin"})
-
-
-def read_requirements(path: Path) -> tuple[str, ...]:
-    """The requirement lines of a requirements file; pip options are refused (they belong in pip's config)."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise RecipeError(f"cannot read {path}: {exc.strerror}") from exc
-    found: list[str] = []
-    for number, raw in enumerate(lines, start=1):
-        line = raw.split(" #", 1)[0].strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("-"):
-            raise RecipeError(
-                f"{path}:{number}: pip option {line.split()[0]!r} cannot go into a recipe",
-                hint="list requirements only; index and find-links options go into pip's configuration",
-            )
-        try:
-            Requirement(line)
-        except InvalidRequirement as exc:
-            raise RecipeError(f"{path}:{number}: not a requirement: {exc}") from exc
-        found.append(line)
-    if not found:
-        raise RecipeError(f"{path} lists no requirements")
-    return tuple(found)
 
 
 def recipe_text(
@@ -59,8 +38,11 @@ def recipe_text(
     architectures: Sequence[str],
     imports: Sequence[str],
     source: str,
+    description: str | None = None,
 ) -> str:
     """A recipe with the defaults most layers want; every value is one the user may edit."""
+    if description is None:
+        description = ", ".join(Requirement(r).name for r in requirements)
 
     def array(values: Iterable[str]) -> str:
         return "[" + ", ".join(json.dumps(v) for v in values) + "]"
@@ -70,7 +52,7 @@ def recipe_text(
             f"# Written by `layer-builder new` from {source}. Edit freely; `layer-builder lock` after changing",
             "# the requirements.",
             "[layer]",
-            f"description = {json.dumps(', '.join(Requirement(r).name for r in requirements))}",
+            f"description = {json.dumps(description)}",
             f"requirements = {array(requirements)}",
             f"runtimes = {array(runtimes)}",
             f"architectures = {array(architectures)}",
@@ -116,9 +98,12 @@ def top_level_modules(record_paths: Iterable[str]) -> list[str]:
     return public or sorted(n for n in names if n.split(".")[-1] not in NOT_MODULES)
 
 
-def requested_modules(locked: lock.Lock, target: Target) -> list[str]:
-    """Install only the requested wheels of a lock in a scratch folder and name their modules."""
-    requested = tuple(p for p in locked.packages if p.requested)
+def requested_modules(locked: lock.Lock, target: Target, names: Iterable[str] | None = None) -> list[str]:
+    """Install the requested wheels of a lock (or those `names`) in a scratch folder and name their modules."""
+    wanted_names = set(names) if names is not None else None
+    requested = tuple(
+        p for p in locked.packages if (p.requested if wanted_names is None else p.name in wanted_names)
+    )
     subset = lock.Lock(target_key=locked.target_key, recipe_fingerprint="", packages=requested)
     with tempfile.TemporaryDirectory(prefix="layer-builder-new-") as tmp:
         lock_path = Path(tmp) / "requested.txt"
@@ -139,6 +124,8 @@ class NewRecipe:
     imports: tuple[str, ...]
     locks: tuple[Path, ...]
     warnings: tuple[str, ...]  # e.g. GPU-only distributions in a lock
+    notes: tuple[str, ...] = ()  # what reading the source left out, and why
+    requirements: tuple[str, ...] = ()
 
 
 def default_runtimes(today: dt.date) -> tuple[str, ...]:
@@ -146,31 +133,74 @@ def default_runtimes(today: dt.date) -> tuple[str, ...]:
     return tuple(name for name, runtime in runtimes().items() if not runtime.is_deprecated(today))
 
 
+def supported_environments() -> tuple[dict[str, str], ...]:
+    """The marker environment of every target layer-builder can build, deprecated runtimes included."""
+    return environments.target_environments(get_target(r, a) for r in runtimes() for a in ARCHITECTURES)
+
+
 def new_recipe(
     *,
     name: str,
-    requirements_file: Path,
+    source: Source,
     folder: Path,
     targets: Sequence[tuple[str, str]],  # (runtime, architecture)
     resolver: lock.Resolver,
+    force: bool = False,
 ) -> NewRecipe:
-    """Write folder/NAME.toml, lock it for every target, then fill in the smoke test's imports."""
+    """Write folder/NAME.toml and its locks for every target, or nothing at all.
+
+    Everything is made in a scratch folder next to the destination and moved into place only once
+    every target locked: a failed `new` leaves nothing behind, so the corrected command just works.
+    """
     path = folder / f"{name}.toml"
-    if path.exists():
-        raise RecipeError(f"{path} exists already", hint="pick another name, or edit that recipe")
-    requirements = read_requirements(requirements_file)
+    if path.exists() and not force:
+        raise RecipeError(
+            f"{path} exists already",
+            hint="pick another name, edit that recipe, or pass --force to replace it",
+        )
+    found = read(source, supported_environments())
+    stage = Path(tempfile.mkdtemp(prefix=f".new-{name}-", dir=_existing_ancestor(folder)))
+    try:
+        made = _make(name, found, source.path.name, stage, targets, resolver)
+        _move_into_place(stage, folder, name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return NewRecipe(
+        path=path,
+        imports=made.imports,
+        locks=tuple(recipe_locks(folder, name) / p.name for p in made.locks),
+        warnings=made.warnings,
+        notes=found.notes,
+        requirements=found.requirements,
+    )
+
+
+def recipe_locks(folder: Path, name: str) -> Path:
+    return folder / "locks" / name
+
+
+def _make(
+    name: str,
+    found: Found,
+    source_name: str,
+    stage: Path,
+    targets: Sequence[tuple[str, str]],
+    resolver: lock.Resolver,
+) -> NewRecipe:
+    """The recipe and its locks, written into `stage`."""
+    path = stage / f"{name}.toml"
     chosen_runtimes = tuple(dict.fromkeys(r for r, _ in targets))
     chosen_archs = tuple(dict.fromkeys(a for _, a in targets))
 
     def write(imports: Sequence[str]) -> Recipe:
         text = recipe_text(
-            requirements=requirements,
+            requirements=found.requirements,
             runtimes=chosen_runtimes,
             architectures=chosen_archs,
             imports=imports,
-            source=requirements_file.name,
+            source=source_name + (" (its pinned versions)" if found.pinned else ""),
+            description=", ".join(found.direct) if found.pinned else None,
         )
-        folder.mkdir(parents=True, exist_ok=True)
         lock.write_atomic(path, text)
         return parse_recipe(path)
 
@@ -186,6 +216,31 @@ def new_recipe(
             warnings.append(warning)
         first = first or (resolved, target)
     assert first is not None  # targets is never empty
-    imports = requested_modules(*first)
+    # From a lock file every package is pinned, so every one is "requested": import only what the
+    # project itself asks for.
+    imports = requested_modules(*first, names=found.direct if found.pinned else None)
     write(imports)  # the smoke test does not change the lock fingerprint
     return NewRecipe(path=path, imports=tuple(imports), locks=tuple(locks), warnings=tuple(warnings))
+
+
+def _existing_ancestor(folder: Path) -> Path:
+    """The folder itself when it exists, else its nearest existing parent (same filesystem: renames work)."""
+    candidate = folder.absolute()
+    while not candidate.is_dir():
+        candidate = candidate.parent
+    return candidate
+
+
+def _move_into_place(stage: Path, folder: Path, name: str) -> None:
+    """Move the staged locks, then the recipe, over whatever an earlier recipe of that name left."""
+    folder.mkdir(parents=True, exist_ok=True)
+    locks = recipe_locks(folder, name)
+    locks.parent.mkdir(exist_ok=True)
+    old = None
+    if locks.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{name}.old-", dir=locks.parent))
+        os.replace(locks, old / name)
+    os.replace(recipe_locks(stage, name), locks)
+    os.replace(stage / f"{name}.toml", folder / f"{name}.toml")
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
