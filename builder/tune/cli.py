@@ -7,6 +7,7 @@ module only when `tune` runs; the docker SDK and boto3 are imported only by the 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import typer
 
@@ -14,7 +15,7 @@ from builder.console import choice, console, err_console, handle_errors
 from builder.errors import ConfigError
 from builder.runtimes import ARCHITECTURES, get_target
 from builder.tune import analysis, plan, prices, render
-from builder.tune.model import DEFAULT_WEIGHT, STRATEGIES, Report
+from builder.tune.model import DEFAULT_WEIGHT, STRATEGIES, Report, Strategy
 
 app = typer.Typer()
 
@@ -122,13 +123,12 @@ def tune(
             region,
             payload,
             parallel,
-            strategy,
+            cast(Strategy, strategy),
             apply,
             sizes,
             runs or AWS_RUNS,
             price_list,
             weight,
-            as_json,
         )
     _output(result, as_json, html)
 
