@@ -1,4 +1,4 @@
-"""`layer-builder iam-policy prune|publish`: the least-privilege IAM policy each area needs."""
+"""`layer-builder iam-policy prune|publish|tune`: the least-privilege IAM policy each area needs."""
 
 from __future__ import annotations
 
@@ -57,6 +57,21 @@ def iam_policy_publish(
         assume=roles,
     )
     _print_json(policy)
+
+
+@iam_policy_app.command("tune")
+@handle_errors
+def iam_policy_tune(
+    function: str = typer.Option("*", "--function", help="Limit the ARNs to this function name or glob."),
+    partition: str = PartitionOpt,
+    account: str = AccountOpt,
+    assume: list[str] | None = AssumeOpt,
+) -> None:
+    """Print the least-privilege IAM policy that `tune --function` needs."""
+    from builder.tune import iampolicy
+
+    roles = tuple(aws.validate_role_arn(arn) for arn in assume or ())
+    _print_json(iampolicy.tune_policy(partition=partition, account=account, function=function, assume=roles))
 
 
 def _print_json(data: object) -> None:
