@@ -63,7 +63,6 @@ def tune(function: dict[str, Path], image: str, *args: str, event: dict[str, Any
 def test_duration_falls_as_memory_rises_and_init_is_timed_apart(
     function: dict[str, Path], standin_image: str, docker_client: docker.DockerClient
 ):
-    before = {c.name for c in docker_client.containers.list(all=True)}
     result = tune(function, standin_image, "--memory", "200,400,800", "--runs", "3", "--json")
     assert result.exit_code == 0, result.stdout + result.stderr
     report = json.loads(result.stdout)
@@ -80,8 +79,13 @@ def test_duration_falls_as_memory_rises_and_init_is_timed_apart(
         # INIT (three calls' worth of work at import) is timed apart from the first call
         assert row["init_ms"] > max(samples["first_ms"])
     assert report["recommendations"]["speed"]["memory_mb"] == 800
-    # the container is gone
-    assert {c.name for c in docker_client.containers.list(all=True)} == before
+    # the container is gone (others may share the engine: look for the one with this code mounted)
+    mounted = [
+        c.name
+        for c in docker_client.containers.list(all=True)
+        if any(m.get("Source") == str(function["code"]) for m in c.attrs.get("Mounts", []))
+    ]
+    assert mounted == []
 
 
 def test_a_size_with_too_little_memory_is_reported_out_of_memory(
