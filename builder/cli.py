@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "storage": "builder.cleanup.cli",
     "prune": "builder.cleanup.cli",
     "job": "builder.cleanup.cli",
+    "tune": "builder.tune.cli",
     "iam-policy": "builder.policies.cli",
 }
 

@@ -24,7 +24,18 @@ returns every item of a listing in one page. This WSGI layer sits in front of mo
 - can add a fixed latency to every request (`latency`, seconds), as AWS's round trips have;
 - gives GetLayerVersion a Content.Location that serves the zip (moto answers "s3://");
 - holds matching requests for a set time before answering them (a delete that takes a while),
-  so a test can act while calls are in flight.
+  so a test can act while calls are in flight;
+- gives functions a RevisionId (moto has none) that every change of $LATEST renews, and refuses
+  UpdateFunctionConfiguration, UpdateFunctionCode and PublishVersion with a stale RevisionId
+  (412 PreconditionFailedException, as AWS does); keeps $LATEST's LastModified current on
+  configuration changes (moto leaves it at creation);
+- answers PublishVersion with the last published version when nothing changed since it was
+  published (AWS compares the configuration and code; moto only remembers whether any update
+  call came since);
+- can report a function as being updated (LastUpdateStatus InProgress);
+- answers Invoke itself (moto would need Docker to run code): a REPORT line in the log tail whose
+  durations follow the version's memory (`invoke_model`), Init Duration on the first call of each
+  version, Runtime.OutOfMemory below the model's memory use; every invocation is recorded.
 
 Everything else (including moto's habit of deleting a version an alias points to, which AWS
 refuses) is left as moto does it: the tool must not rely on AWS refusing a delete.
@@ -37,9 +48,11 @@ import datetime as dt
 import io
 import json
 import logging
+import math
 import re
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,6 +87,45 @@ LAYER_CONTENT = re.compile(
     r"^/layer-content/(?P<account>\d+)/(?P<region>[a-z0-9-]+)/(?P<name>[^/]+)/(?P<version>\d+)$"
 )
 PUBLISH_REQUEST_LIMIT = 69_905_067
+FUNCTION = re.compile(
+    r"^/2015-03-31/functions/(?P<name>[^/]+)(?P<rest>/configuration|/code|/versions|/invocations)?/?$"
+)
+STALE_REVISION = (
+    "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API "
+    "to retrieve the latest Revision Id"
+)
+# What PublishVersion compares to decide whether $LATEST differs from the last published version.
+PUBLISHED_FIELDS = (
+    "CodeSha256",
+    "MemorySize",
+    "Timeout",
+    "Handler",
+    "Runtime",
+    "Environment",
+    "Layers",
+    "Role",
+)
+
+
+@dataclass
+class InvokeModel:
+    """How long a call of a function "takes" at a memory size: single-threaded CPU work that gets
+    memory / 1,769 MB of one vCPU, at most one."""
+
+    work_ms: float = 1000.0  # at one full vCPU
+    init_ms: float = 250.0  # at one full vCPU
+    used_mb: int = 60  # a size below this runs out of memory
+
+    def scale(self, memory: int) -> float:
+        return max(1769 / memory, 1.0)
+
+
+@dataclass
+class Invocation:
+    function: str
+    version: str
+    memory: int
+    cold: bool
 
 
 @dataclass
@@ -152,6 +204,12 @@ class LambdaExtensions:
     latency: float = 0.0  # seconds added to every request
     layer_urls: bool = True  # GetLayerVersion hands out a download URL, as AWS does
     s3_requests: list[S3Request] = field(default_factory=list)
+    revisions: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    modified: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    updating: set[tuple[str, str, str]] = field(default_factory=set)
+    invoke_model: InvokeModel = field(default_factory=InvokeModel)
+    invocations: list[Invocation] = field(default_factory=list)
+    warm: set[tuple[str, str, str, str]] = field(default_factory=set)
 
     def reset(self) -> None:
         with self.lock:
@@ -163,6 +221,12 @@ class LambdaExtensions:
             self.delays.clear()
             self.snapshots.clear()
             self.s3_requests.clear()
+            self.revisions.clear()
+            self.modified.clear()
+            self.updating.clear()
+            self.invocations.clear()
+            self.warm.clear()
+            self.invoke_model = InvokeModel()
             self.latency = 0.0
             self.layer_urls = True
 
@@ -191,6 +255,11 @@ class LambdaExtensions:
             fault = next((f for f in self.faults if f.fires(request)), None)
         if fault is not None:
             return _error(start_response, fault.status, fault.code, fault.message)
+        function = FUNCTION.match(request.path)
+        if function:
+            answered = self._function(request, function, environ, start_response)
+            if answered is not None:
+                return answered
         too_large = request.size > PUBLISH_REQUEST_LIMIT
         if request.method == "POST" and PUBLISH_LAYER.match(request.path) and too_large:
             return _error(
@@ -216,6 +285,133 @@ class LambdaExtensions:
         if LAYER_VERSION.match(request.path) and request.method == "GET" and self.layer_urls:
             return self._layer_version(environ, start_response)
         return self.app(environ, start_response)
+
+    # ---- functions: RevisionId, LastModified, PublishVersion, LastUpdateStatus, Invoke -----------
+
+    def _function(
+        self,
+        request: Request,
+        found: re.Match[str],
+        environ: dict[str, Any],
+        start_response: Callable[..., Any],
+    ) -> Iterable[bytes] | None:
+        name = unquote(found["name"]).split(":function:")[-1].split(":")[0]
+        rest = found["rest"] or ""
+        key = (request.account, request.region, name)
+        backend = lambda_backends[request.account][request.region]
+        if rest == "/invocations" and request.method == "POST":
+            return self._invoke(request, name, backend, start_response)
+        if request.method in ("PUT", "POST") and rest in ("/configuration", "/code", "/versions"):
+            body = json.loads(request.body or b"{}")
+            with self.lock:
+                current = self.revisions.setdefault(key, str(uuid.uuid4()))
+            if body.get("RevisionId") not in (None, current):
+                return _error(start_response, 412, "PreconditionFailedException", STALE_REVISION)
+            if rest == "/versions":
+                unchanged = self._unchanged_version(backend, name)
+                if unchanged is not None:
+                    return _json(start_response, 201, unchanged)
+            status, headers, out = _call(self.app, environ)
+            if not status.startswith("2"):
+                start_response(status, headers)
+                return [out]
+            answer = json.loads(out)
+            if rest == "/versions":
+                answer["RevisionId"] = str(uuid.uuid4())
+            else:
+                with self.lock:
+                    self.revisions[key] = answer["RevisionId"] = str(uuid.uuid4())
+                    self.modified[key] = answer["LastModified"] = (
+                        dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
+                    )
+            return _rewritten(start_response, status, headers, answer)
+        latest = request.param("Qualifier") in (None, "$LATEST")
+        if request.method == "GET" and rest in ("", "/configuration") and latest:
+            status, headers, out = _call(self.app, environ)
+            if not status.startswith("200"):
+                start_response(status, headers)
+                return [out]
+            answer = json.loads(out)
+            config = answer["Configuration"] if rest == "" else answer
+            with self.lock:
+                config["RevisionId"] = self.revisions.setdefault(key, str(uuid.uuid4()))
+                config["LastModified"] = self.modified.get(key, config.get("LastModified"))
+                if key in self.updating:
+                    config["LastUpdateStatus"] = "InProgress"
+            return _rewritten(start_response, status, headers, answer)
+        return None
+
+    def _unchanged_version(self, backend: Any, name: str) -> dict[str, Any] | None:
+        """AWS publishes no new version when $LATEST equals the last published one: it returns that one."""
+        try:
+            versions = [v for v in backend.list_versions_by_function(name) if v.version != "$LATEST"]
+            latest = backend.get_function(name).get_configuration()
+        except Exception:
+            return None
+        if not versions:
+            return None
+        last = max(versions, key=lambda v: int(v.version)).get_configuration()
+        if all(latest.get(f) == last.get(f) for f in PUBLISHED_FIELDS):
+            return dict(last)
+        return None
+
+    def _invoke(
+        self, request: Request, name: str, backend: Any, start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        qualifier = request.param("Qualifier") or "$LATEST"
+        try:
+            fn = backend.get_function(name, qualifier)
+        except Exception:
+            return _error(
+                start_response, 404, "ResourceNotFoundException", f"Function not found: {name}:{qualifier}"
+            )
+        memory, version = int(fn.memory_size), str(fn.version)
+        model = self.invoke_model
+        with self.lock:
+            cold = (request.account, request.region, name, version) not in self.warm
+            self.warm.add((request.account, request.region, name, version))
+            self.invocations.append(Invocation(name, version, memory, cold))
+        request_id = str(uuid.uuid4())
+        duration = model.work_ms * model.scale(memory)
+        init = model.init_ms * model.scale(memory) if cold else None
+        oom = memory < model.used_mb
+        fields = [
+            f"REPORT RequestId: {request_id}",
+            f"Duration: {duration:.2f} ms",
+            f"Billed Duration: {math.ceil(duration + (init or 0))} ms",
+            f"Memory Size: {memory} MB",
+            f"Max Memory Used: {memory if oom else model.used_mb} MB",
+        ]
+        if init is not None:
+            fields.append(f"Init Duration: {init:.2f} ms")
+        if oom:
+            fields += ["Status: error", "Error Type: Runtime.OutOfMemory"]
+        log = (
+            f"START RequestId: {request_id} Version: {version}\nEND RequestId: {request_id}\n"
+            + "\t".join(fields)
+            + "\n"
+        )
+        body = (
+            json.dumps(
+                {
+                    "errorType": "Runtime.OutOfMemory",
+                    "errorMessage": "Runtime exited with error: signal: killed",
+                }
+            )
+            if oom
+            else json.dumps({"statusCode": 200})
+        ).encode()
+        headers = [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(body))),
+            ("X-Amz-Executed-Version", version),
+            ("X-Amz-Log-Result", base64.b64encode(log.encode()).decode()),
+            ("x-amzn-RequestId", request_id),
+        ]
+        if oom:
+            headers.append(("X-Amz-Function-Error", "Unhandled"))
+        start_response("200 OK", headers)
+        return [body]
 
     # ---- GetLayerVersion's Content.Location -----------------------------------------------------
 
@@ -467,6 +663,13 @@ def _call(app: Callable[..., Iterable[bytes]], environ: dict[str, Any]) -> tuple
     return captured["status"], captured["headers"], b"".join(chunks)
 
 
+def _rewritten(start_response: Callable[..., Any], status: str, headers: list[Any], data: Any) -> list[bytes]:
+    body = json.dumps(data).encode()
+    kept = [(k, v) for k, v in headers if k.lower() != "content-length"]
+    start_response(status, [*kept, ("Content-Length", str(len(body)))])
+    return [body]
+
+
 def _json(start_response: Callable[..., Any], status: int, data: Any) -> list[bytes]:
     body = b"" if data is None else json.dumps(data).encode()
     reason = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content"}.get(status, "OK")
@@ -484,9 +687,13 @@ def _json(start_response: Callable[..., Any], status: int, data: Any) -> list[by
 def _error(start_response: Callable[..., Any], status: int, code: str, message: str) -> list[bytes]:
     # Lambda's REST-JSON errors: the code in x-amzn-ErrorType, "Type" and "message" in the body.
     body = json.dumps({"Type": "User", "message": message}).encode()
-    reason = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 429: "Too Many Requests"}.get(
-        status, "Error"
-    )
+    reason = {
+        400: "Bad Request",
+        403: "Forbidden",
+        404: "Not Found",
+        412: "Precondition Failed",
+        429: "Too Many Requests",
+    }.get(status, "Error")
     start_response(
         f"{status} {reason}",
         [

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,41 +11,13 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-
-from .png import read as read_png  # type: ignore[import-not-found]
+from support import chromium
+from support.png import read as read_png
 
 RUNTIME = f"python{sys.version_info[0]}.{sys.version_info[1]}"
 WINDOW = (1280, 1400)
-# Without the background-networking switches Chromium reaches out to the network on start.
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-    f"--window-size={WINDOW[0]},{WINDOW[1]}",
-    "--virtual-time-budget=5000",
-)
-
-
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert found, (
-        "headless Chromium is needed for the HTML report tests (Debian: chromium); tests/run.sh installs it"
-    )
-    return found
-
-
 def run_chromium(url: str, profile: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    profile.mkdir()
-    argv = [chromium(), *FLAGS, f"--user-data-dir={profile}", *extra, url]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=180, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done
+    return chromium.run(url, profile, *extra, window=WINDOW, budget_ms=5000)
 
 
 @pytest.fixture(scope="module")
