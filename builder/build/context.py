@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from builder import manifest
-from builder.build import lock, minimize, steps
+from builder.build import lock, minimizer, steps
 from builder.build.backends import base
 from builder.errors import BuildError, ConfigError
 from builder.recipe import BYTECODE_MODES, Recipe
@@ -52,7 +52,7 @@ class BuildResult:
     zip_path: Path | None  # None for a dry run
     manifest: manifest.Manifest | None  # None for a dry run
     cached: bool
-    plan: minimize.Plan | None = None
+    plan: minimizer.Plan | None = None
     dry_run: bool = False
 
 
@@ -95,7 +95,7 @@ class BuildContext:
 
     @property
     def aside(self) -> Path:
-        """Where removed files wait until the build succeeds (see minimize.move_aside)."""
+        """Where removed files wait until the build succeeds (see minimizer.move_aside)."""
         return self.work / "removed"
 
 

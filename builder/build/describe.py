@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from builder import __version__, manifest, zips
-from builder.build import bytecode, minimize
+from builder.build import bytecode, minimizer
 from builder.build.context import BuildContext, BuildOptions
 from builder.recipe import Recipe
 from builder.runtimes import Target, limits
@@ -17,8 +17,8 @@ def manifest_for(
     options: BuildOptions,
     ctx: BuildContext,
     facts: zips.ZipFacts,
-    plan: minimize.Plan,
-    applied: minimize.Applied,
+    plan: minimizer.Plan,
+    applied: minimizer.Applied,
     duplicates: list[list[str]],
     compiled: bytecode.BytecodeReport,
     verification: manifest.Verification,

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from builder.build.elfcheck import ElfProblem
-from builder.build.minimize import Decision, FileEntry
+from builder.build.minimizer import Decision, FileEntry
 from builder.manifest import ElfWarning
 
 # A file name or path as it appears in code: "iris.rst", 'src/fortranobject.h'. Built names

@@ -13,7 +13,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from builder import manifest
-from builder.build import bytecode, distinfo, elfcheck, lock, minimize, package, steps
+from builder.build import bytecode, distinfo, elfcheck, lock, minimizer, package, steps
 from builder.build.backends import base
 from builder.build.backends import local as local_backend
 from builder.build.cache import build_key, from_cache
@@ -28,7 +28,7 @@ from builder.build.context import (
     workspace,
 )
 from builder.build.describe import manifest_for
-from builder.build.minimizing import apply_plan, make_plan, observe
+from builder.build.planning import apply_plan, make_plan, observe
 from builder.build.size import check_size
 from builder.build.verify import verify_layer
 from builder.recipe import Recipe
@@ -117,7 +117,7 @@ def _build_fresh(
         )
     with step(progress, steps.MINIMIZE, "removing and stripping what the plan says"):
         applied, remaining = apply_plan(recipe, target, ctx, plan)
-        duplicates = minimize.identical_libraries(ctx.site, remaining)
+        duplicates = minimizer.identical_libraries(ctx.site, remaining)
     with step(
         progress, steps.BYTECODE, f"compiling bytecode ({ctx.mode}) for Python {target.runtime.python}"
     ):

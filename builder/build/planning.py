@@ -9,7 +9,7 @@ distributions' own code mentions. Applying moves files aside, so a failure can b
 from __future__ import annotations
 
 from builder import manifest
-from builder.build import elfcheck, elfstrip, evidence, minimize, smoke, steps
+from builder.build import elfcheck, elfstrip, evidence, minimizer, smoke, steps
 from builder.build.context import BuildContext, FullInstall, Progress
 from builder.build.verify import run_smoke
 from builder.errors import VerificationError
@@ -40,14 +40,14 @@ def observe(recipe: Recipe, target: Target, ctx: BuildContext, progress: Progres
     return FullInstall(touched=report.touched, missing=evidence.missing_libraries(problems))
 
 
-def make_plan(recipe: Recipe, target: Target, ctx: BuildContext, full: FullInstall) -> minimize.Plan:
+def make_plan(recipe: Recipe, target: Target, ctx: BuildContext, full: FullInstall) -> minimizer.Plan:
     """Plan once to learn what heuristic rules would remove, look for those names in code, plan again."""
     tool = elfstrip.find_strip_tool(target.arch.machine) if recipe.minimize.strip else None
-    files = minimize.scan(ctx.site)
-    rules = minimize.default_rules()
+    files = minimizer.scan(ctx.site)
+    rules = minimizer.default_rules()
 
-    def planned(known: minimize.Evidence) -> minimize.Plan:
-        return minimize.plan(
+    def planned(known: minimizer.Evidence) -> minimizer.Plan:
+        return minimizer.plan(
             files,
             rules=rules,
             config=recipe.minimize,
@@ -56,19 +56,19 @@ def make_plan(recipe: Recipe, target: Target, ctx: BuildContext, full: FullInsta
             evidence=known,
         )
 
-    first = planned(minimize.Evidence(used=full.touched))
-    removed = [d.path for d in first.by_action(minimize.REMOVE)]
+    first = planned(minimizer.Evidence(used=full.touched))
+    removed = [d.path for d in first.by_action(minimizer.REMOVE)]
     named = evidence.named_in_code(ctx.site, files, first.heuristic_candidates(rules), removed)
-    return planned(minimize.Evidence(used=full.touched, named=named)) if named else first
+    return planned(minimizer.Evidence(used=full.touched, named=named)) if named else first
 
 
 def apply_plan(
-    recipe: Recipe, target: Target, ctx: BuildContext, plan: minimize.Plan
-) -> tuple[minimize.Applied, list[minimize.FileEntry]]:
+    recipe: Recipe, target: Target, ctx: BuildContext, plan: minimizer.Plan
+) -> tuple[minimizer.Applied, list[minimizer.FileEntry]]:
     """Apply the plan; return what was done and the listing of what remains."""
     tool = elfstrip.find_strip_tool(target.arch.machine) if plan.strip_available else None
-    applied = minimize.move_aside(ctx.site, plan.decisions, ctx.aside)
-    to_strip = [ctx.site / d.path for d in plan.by_action(minimize.STRIP)]
+    applied = minimizer.move_aside(ctx.site, plan.decisions, ctx.aside)
+    to_strip = [ctx.site / d.path for d in plan.by_action(minimizer.STRIP)]
     if to_strip and tool is not None:
         result = elfstrip.strip_files(to_strip, tool=tool, machine=target.arch.machine)
         applied.stripped_files = sum(1 for f in result.files if f.status == "stripped")
@@ -76,4 +76,4 @@ def apply_plan(
         applied.strip_restored = [
             f"{f.path.relative_to(ctx.site).as_posix()}: {f.reason}" for f in result.restored
         ]
-    return applied, minimize.scan(ctx.site)
+    return applied, minimizer.scan(ctx.site)

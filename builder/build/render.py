@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from builder.build import context, lock, minimize
+from builder.build import context, lock, minimizer
 from builder.console import console
 from builder.errors import LayerBuilderError
 from builder.recipe import SHIPPED, Recipe, source_of
@@ -241,7 +241,7 @@ def explain_plan(result: context.BuildResult) -> None:
     _kept_table(plan)
 
 
-def _kept_table(plan: minimize.Plan) -> None:
+def _kept_table(plan: minimizer.Plan) -> None:
     kept = plan.kept_by_evidence()
     if not kept:
         return

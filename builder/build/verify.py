@@ -7,7 +7,7 @@ workload tried to read, else by putting removed files back rule by rule until it
 from __future__ import annotations
 
 from builder import manifest
-from builder.build import elfcheck, evidence, minimize, smoke, steps
+from builder.build import elfcheck, evidence, minimizer, smoke, steps
 from builder.build.context import BuildContext, FullInstall, Progress
 from builder.errors import BuildError, VerificationError
 from builder.recipe import Recipe
@@ -18,7 +18,7 @@ def verify_layer(
     recipe: Recipe,
     target: Target,
     ctx: BuildContext,
-    plan: minimize.Plan,
+    plan: minimizer.Plan,
     full: FullInstall,
     progress: Progress,
     elf_files: int,
@@ -54,7 +54,7 @@ def run_smoke(recipe: Recipe, ctx: BuildContext) -> smoke.SmokeRun:
 
 
 def _smoke_failure(
-    recipe: Recipe, target: Target, ctx: BuildContext, plan: minimize.Plan, report: smoke.SmokeRun
+    recipe: Recipe, target: Target, ctx: BuildContext, plan: minimizer.Plan, report: smoke.SmokeRun
 ) -> BuildError:
     """Blame the minimize rule that broke the smoke test, when one did; else report the failure."""
     failure = "\n".join(report.smoke.failures) or report.smoke.reason
@@ -73,17 +73,19 @@ def _smoke_failure(
     )
 
 
-def _touched_gone(ctx: BuildContext, plan: minimize.Plan, report: smoke.SmokeRun) -> list[minimize.Decision]:
+def _touched_gone(
+    ctx: BuildContext, plan: minimizer.Plan, report: smoke.SmokeRun
+) -> list[minimizer.Decision]:
     """Removals the smoke test still tried to read (a caught FileNotFoundError hides them otherwise)."""
     return [
         d
-        for d in plan.by_action(minimize.REMOVE)
+        for d in plan.by_action(minimizer.REMOVE)
         if d.path in report.touched and not (ctx.site / d.path).exists()
     ]
 
 
 def _culprit_from_touched(
-    ctx: BuildContext, plan: minimize.Plan, report: smoke.SmokeRun
+    ctx: BuildContext, plan: minimizer.Plan, report: smoke.SmokeRun
 ) -> tuple[str, list[str]] | None:
     gone = _touched_gone(ctx, plan, report)
     if not gone:
@@ -92,13 +94,15 @@ def _culprit_from_touched(
     return rule, [d.path for d in gone if d.rule == rule]
 
 
-def find_culprit_rule(recipe: Recipe, ctx: BuildContext, plan: minimize.Plan) -> tuple[str, list[str]] | None:
+def find_culprit_rule(
+    recipe: Recipe, ctx: BuildContext, plan: minimizer.Plan
+) -> tuple[str, list[str]] | None:
     """Put removed files back rule by rule until the smoke test passes; the last rule restored broke it."""
     by_rule: dict[str, list[str]] = {}
-    for decision in plan.by_action(minimize.REMOVE):
+    for decision in plan.by_action(minimizer.REMOVE):
         by_rule.setdefault(decision.rule, []).append(decision.path)
     for rule, paths in by_rule.items():
-        minimize.restore(ctx.site, ctx.aside, paths)
+        minimizer.restore(ctx.site, ctx.aside, paths)
         if run_smoke(recipe, ctx).status == "passed":
             return rule, paths
     return None
@@ -109,5 +113,5 @@ def _mentioned(path: str, text: str) -> bool:
     return path in text or f"'{module}'" in text
 
 
-def plan_owner(plan: minimize.Plan, path: str) -> str:
+def plan_owner(plan: minimizer.Plan, path: str) -> str:
     return next((d.distribution for d in plan.decisions if d.path == path), path.split("/", 1)[0])

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from builder import runtimes
-from builder.build.minimize import default_rules
+from builder.build.minimizer import default_rules
 from builder.inspect import elfscan, stack, zipscan
 from builder.inspect.sources import Source
 
