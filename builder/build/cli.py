@@ -10,9 +10,10 @@ from typing import cast
 import typer
 from rich.markup import escape
 
-from builder.build import context, lock, pipeline, render, scaffold
+from builder.build import lock, pipeline, render, scaffold
 from builder.build.backends import base
 from builder.build.interpreters import parse_command
+from builder.build.options import BuildOptions
 from builder.build.progress import RichProgress
 from builder.console import choice, console, err_console, handle_errors, report_error
 from builder.errors import ConfigError, LayerBuilderError
@@ -212,7 +213,7 @@ def build_command(
 ) -> None:
     """Build a layer for each runtime and architecture: install, minimize, verify, zip."""
     recipe = find_recipe(recipe_name, _dirs(recipes))
-    options = context.BuildOptions(
+    options = BuildOptions(
         output_root=output.resolve(),
         backend=cast(Backend, backend),  # checked by the option callback
         python=parse_command(python) if python is not None else None,

@@ -8,38 +8,30 @@ from __future__ import annotations
 
 from builder import manifest
 from builder.build import elfcheck, evidence, minimizer, smoke, steps
-from builder.build.context import BuildContext, FullInstall, Progress
+from builder.build.context import BuildContext, FullInstall
+from builder.build.planning import Minimized
 from builder.errors import BuildError, VerificationError
-from builder.recipe import Recipe
-from builder.runtimes import Target
 
 
-def verify_layer(
-    recipe: Recipe,
-    target: Target,
-    ctx: BuildContext,
-    plan: minimizer.Plan,
-    full: FullInstall,
-    progress: Progress,
-    elf_files: int,
-) -> manifest.Verification:
+def verify_layer(ctx: BuildContext, full: FullInstall, minimized: Minimized) -> manifest.Verification:
+    target, plan = ctx.target, minimized.plan
     found = elfcheck.check_tree(
         ctx.layer, machine=target.arch.machine, glibc=target.runtime.glibc, os_id=target.runtime.os_id
     )
     problems, warnings = evidence.split_by_baseline(found, full.missing, target.runtime.os_name)
     for warning in warnings:
-        progress.note(f"{target.key}: {warning.path} {warning.detail}")
+        ctx.progress.note(f"{target.key}: {warning.path} {warning.detail}")
     if problems:
         listed = "\n".join(f"  {p.path}: {p.detail}" for p in problems[:15])
         raise VerificationError(steps.VERIFY, f"{len(problems)} ELF problem(s) for {target.key}:\n{listed}")
-    report = run_smoke(recipe, ctx)
+    report = ctx.run_smoke()
     if report.status == "not run":
-        progress.note(f"smoke test not run for {target.key}: {report.smoke.reason}")
+        ctx.progress.note(f"smoke test not run for {target.key}: {report.smoke.reason}")
     if report.status == "failed" or _touched_gone(ctx, plan, report):
-        raise _smoke_failure(recipe, target, ctx, plan, report)
+        raise _smoke_failure(ctx, plan, report)
     elf = manifest.ElfCheck(
         status="passed",
-        elf_files=elf_files,
+        elf_files=minimized.elf_files,
         machine=target.arch.machine,
         glibc=target.runtime.glibc_text,
         warnings=tuple(warnings),
@@ -47,22 +39,14 @@ def verify_layer(
     return manifest.Verification(elf=elf, smoke=report.smoke)
 
 
-def run_smoke(recipe: Recipe, ctx: BuildContext) -> smoke.SmokeRun:
-    return smoke.run_smoke(
-        ctx.site, recipe.smoke, ctx.session.smoke_python, ctx.session.why_no_smoke, scratch=ctx.work / "smoke"
-    )
-
-
-def _smoke_failure(
-    recipe: Recipe, target: Target, ctx: BuildContext, plan: minimizer.Plan, report: smoke.SmokeRun
-) -> BuildError:
+def _smoke_failure(ctx: BuildContext, plan: minimizer.Plan, report: smoke.SmokeRun) -> BuildError:
     """Blame the minimize rule that broke the smoke test, when one did; else report the failure."""
     failure = "\n".join(report.smoke.failures) or report.smoke.reason
     if report.status == "passed":
         failure = "it passed, but read files that are no longer there"
-    culprit = _culprit_from_touched(ctx, plan, report) or find_culprit_rule(recipe, ctx, plan)
+    culprit = _culprit_from_touched(ctx, plan, report) or find_culprit_rule(ctx, plan)
     if culprit is None:
-        return VerificationError(steps.VERIFY, f"the smoke test failed for {target.key}:\n{failure}")
+        return VerificationError(steps.VERIFY, f"the smoke test failed for {ctx.target.key}:\n{failure}")
     rule, paths = culprit
     named = [p for p in paths if _mentioned(p, failure)] or paths[:5]
     owner = plan_owner(plan, named[0])
@@ -94,16 +78,14 @@ def _culprit_from_touched(
     return rule, [d.path for d in gone if d.rule == rule]
 
 
-def find_culprit_rule(
-    recipe: Recipe, ctx: BuildContext, plan: minimizer.Plan
-) -> tuple[str, list[str]] | None:
+def find_culprit_rule(ctx: BuildContext, plan: minimizer.Plan) -> tuple[str, list[str]] | None:
     """Put removed files back rule by rule until the smoke test passes; the last rule restored broke it."""
     by_rule: dict[str, list[str]] = {}
     for decision in plan.by_action(minimizer.REMOVE):
         by_rule.setdefault(decision.rule, []).append(decision.path)
     for rule, paths in by_rule.items():
         minimizer.restore(ctx.site, ctx.aside, paths)
-        if run_smoke(recipe, ctx).status == "passed":
+        if ctx.run_smoke().status == "passed":
             return rule, paths
     return None
 

@@ -24,7 +24,7 @@ from builder.build.backends.passthrough import BindMount, host_passthrough
 from builder.build.lock import Lock, LockedPackage, packages_from_report
 from builder.build.pythons import PythonRunner
 from builder.errors import ContainerError
-from builder.manifest import RunMethod
+from builder.manifest import Backend, RunMethod
 from builder.runtimes import Target, host_machine
 
 # Inside the container the host's pip cache is mounted here, so wheels are downloaded once.
@@ -51,6 +51,14 @@ class DockerBackend:
 
     target: Target
     settings: DockerSettings
+
+    @property
+    def name(self) -> Backend:
+        return "docker"
+
+    @property
+    def build_image(self) -> str:
+        return self.settings.base_image or self.target.runtime.build_image
 
     @property
     def starting(self) -> str:

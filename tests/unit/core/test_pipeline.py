@@ -20,11 +20,13 @@ from pathlib import Path
 import pytest
 
 from builder import manifest
-from builder.build import context, lock, pipeline
+from builder.build import lock, pipeline
 from builder.build.backends.base import Notify, Session
 from builder.build.interpreters import probe
 from builder.build.lock import Lock, LockedPackage
+from builder.build.options import BuildOptions, BuildResult
 from builder.build.pythons import LocalPython, PythonRunner
+from builder.build.workspace import output_dir
 from builder.errors import SizeLimitError, VerificationError
 from builder.recipe import Recipe, parse_recipe
 from builder.runtimes import Target, get_target, host_machine
@@ -110,6 +112,8 @@ class FakeSession:
 class FakeBackend:
     session: FakeSession
     starting: str | None = None
+    name: manifest.Backend = "local"  # what the manifest records
+    build_image: str | None = None
 
     def fingerprint(self) -> dict[str, str | None]:
         return {"backend": "fake", "python": self.session.python.label}
@@ -153,15 +157,15 @@ class Setup:
     recipe: Recipe
     target: Target
     backend: FakeBackend
-    options: context.BuildOptions
+    options: BuildOptions
 
-    def build(self, **changes: object) -> context.BuildResult:
-        options = context.BuildOptions(**{**self.options.__dict__, **changes})  # type: ignore[arg-type]
+    def build(self, **changes: object) -> BuildResult:
+        options = BuildOptions(**{**self.options.__dict__, **changes})  # type: ignore[arg-type]
         return pipeline.build(self.recipe, self.target, options, RecordingProgress(), self.backend)
 
     @property
     def final(self) -> Path:
-        return context.output_dir(self.options, self.recipe, self.target)
+        return output_dir(self.options, self.recipe, self.target)
 
 
 def make(
@@ -178,7 +182,7 @@ def make(
     interpreter = probe(Path(sys.executable))
     assert interpreter is not None
     session = FakeSession(library=library, python=LocalPython(interpreter))
-    options = context.BuildOptions(output_root=tmp_path / "layers")
+    options = BuildOptions(output_root=tmp_path / "layers")
     return Setup(recipe=recipe, target=target, backend=FakeBackend(session), options=options)
 
 
