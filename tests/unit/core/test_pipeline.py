@@ -230,6 +230,16 @@ def test_an_unchanged_rebuild_comes_from_the_cache_without_installing(tmp_path: 
     assert not rebuilt.cached and len(setup.backend.session.installs) == installs + 1
 
 
+def test_the_manifest_names_the_backend_that_built_the_layer_not_the_options(
+    tmp_path: Path, shared_library: Path
+):
+    setup = make(tmp_path, shared_library)
+    setup.backend = FakeBackend(setup.backend.session, name="docker", build_image="example/build:1")
+    result = setup.build()  # the options still say "local"
+    assert result.manifest is not None
+    assert (result.manifest.backend, result.manifest.build_image) == ("docker", "example/build:1")
+
+
 def test_a_dry_run_plans_and_writes_nothing(tmp_path: Path, shared_library: Path):
     setup = make(tmp_path, shared_library)
     result = setup.build(dry_run=True)
