@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from builder.build import lock, pipeline, render, scaffold
 from builder.build.backends import base
+from builder.build.backends.choice import resolver_for
 from builder.build.interpreters import parse_command
 from builder.build.options import BuildOptions
 from builder.build.progress import RichProgress
@@ -123,12 +124,12 @@ def lock_command(
     recipe = find_recipe(recipe_name, _dirs(recipes))
     if not check:
         _refuse_read_only(recipe)
-    resolver: lock.Resolver = lock.PipResolver()
-    if backend == "docker":
-        settings = base.DockerSettings(base_image=base_image, network=network)
-        from builder.build.backends.docker import ContainerResolver
-
-        resolver = ContainerResolver(settings, Path("layers").resolve() / ".work", err_console.print)
+    resolver = resolver_for(
+        cast(Backend, backend),  # checked by the option callback
+        docker=base.DockerSettings(base_image=base_image, network=network),
+        scratch_root=Path("layers").resolve() / ".work",
+        notify=err_console.print,
+    )
     for target in _targets(runtime, arch, recipe.runtimes, recipe.architectures):
         if check:
             _, path = lock.load_fresh(recipe, target)
