@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from builder import __version__, manifest, zips
-from builder.build import minimize
+from builder.build import minimizer
 from builder.build.backends import base
 from builder.recipe import Recipe
 from builder.runtimes import Target, table_version
@@ -24,7 +24,7 @@ def build_key(
     payload = {
         "tool": __version__,
         "tables": table_version(),
-        "rules": minimize.default_rules().version,
+        "rules": minimizer.default_rules().version,
         "recipe": recipe.content_hash(),
         "lock": hashlib.sha256(lock_path.read_bytes()).hexdigest(),
         "target": target.key,

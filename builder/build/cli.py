@@ -10,8 +10,10 @@ from typing import cast
 import typer
 from rich.markup import escape
 
-from builder.build import context, lock, pipeline, render, scaffold
+from builder.build import lock, pipeline, render, scaffold
 from builder.build.backends import base
+from builder.build.backends.choice import resolver_for
+from builder.build.options import BuildOptions
 from builder.build.progress import RichProgress
 from builder.console import choice, console, err_console, handle_errors, report_error
 from builder.errors import ConfigError, LayerBuilderError
@@ -124,12 +126,12 @@ def lock_command(
     recipe = find_recipe(recipe_name, _dirs(recipes))
     if not check:
         _refuse_read_only(recipe)
-    resolver: lock.Resolver = lock.PipResolver()
-    if backend == "docker":
-        settings = base.DockerSettings(base_image=base_image, network=network)
-        from builder.build.backends.docker import ContainerResolver
-
-        resolver = ContainerResolver(settings, Path("layers").resolve() / ".work", err_console.print)
+    resolver = resolver_for(
+        cast(Backend, backend),  # checked by the option callback
+        docker=base.DockerSettings(base_image=base_image, network=network),
+        scratch_root=Path("layers").resolve() / ".work",
+        notify=err_console.print,
+    )
     for target in _targets(runtime, arch, recipe.runtimes, recipe.architectures):
         if check:
             _, path = lock.load_fresh(recipe, target)
@@ -244,7 +246,7 @@ def build_command(
 ) -> None:
     """Build a layer for each runtime and architecture: install, minimize, verify, zip."""
     recipe = find_recipe(recipe_name, _dirs(recipes))
-    options = context.BuildOptions(
+    options = BuildOptions(
         output_root=output.resolve(),
         backend=cast(Backend, backend),  # checked by the option callback
         python=parse_command(python) if python is not None else None,

@@ -5,25 +5,22 @@ from __future__ import annotations
 import hashlib
 
 from builder import __version__, manifest, zips
-from builder.build import bytecode, minimize
-from builder.build.context import BuildContext, BuildOptions
-from builder.recipe import Recipe
-from builder.runtimes import Target, limits
+from builder.build import bytecode
+from builder.build.context import BuildContext
+from builder.build.planning import Minimized
+from builder.runtimes import limits
 
 
 def manifest_for(
-    recipe: Recipe,
-    target: Target,
-    options: BuildOptions,
     ctx: BuildContext,
-    facts: zips.ZipFacts,
-    plan: minimize.Plan,
-    applied: minimize.Applied,
-    duplicates: list[list[str]],
+    minimized: Minimized,
     compiled: bytecode.BytecodeReport,
     verification: manifest.Verification,
+    facts: zips.ZipFacts,
 ) -> manifest.Manifest:
+    recipe, target = ctx.recipe, ctx.target
     runtime = target.runtime
+    plan, applied = minimized.plan, minimized.applied
     return manifest.Manifest(
         recipe=recipe.name,
         recipe_hash=recipe.content_hash(),
@@ -33,10 +30,8 @@ def manifest_for(
         arch=target.arch.name,
         os=runtime.os_name,
         glibc=runtime.glibc_text,
-        backend=options.backend,
-        build_image=(options.docker.base_image or runtime.build_image)
-        if options.backend == "docker"
-        else None,
+        backend=ctx.backend.name,
+        build_image=ctx.backend.build_image,
         tool_version=__version__,
         build_key=ctx.key,
         lock=manifest.LockInfo(
@@ -65,7 +60,7 @@ def manifest_for(
             strip_restored=tuple(applied.strip_restored),
             by_rule=plan.summary_by_rule(),
             by_package=plan.summary_by_package(),
-            identical_libraries=tuple(tuple(group) for group in duplicates),
+            identical_libraries=tuple(tuple(group) for group in minimized.identical_libraries),
             kept=plan.kept_by_evidence(),
         ),
         bytecode=manifest.Bytecode(

@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from builder.build.minimize import Decision, FileEntry
+from builder.build.minimizer import Decision, FileEntry
 from builder.layer.elfcheck import ElfProblem
 from builder.manifest import ElfWarning
 

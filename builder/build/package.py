@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,9 +19,13 @@ def tree_files(root: Path) -> list[Path]:
     return sorted(files, key=lambda p: p.relative_to(root).as_posix())
 
 
-def write_zip(root: Path, destination: Path) -> ZipFacts:
-    """Zip the tree under root (paths relative to root) into destination, byte for byte reproducibly."""
-    return zips.write(destination, ((path.relative_to(root).as_posix(), path) for path in tree_files(root)))
+def write_zip(root: Path, destination: Path, files: Sequence[Path] | None = None) -> ZipFacts:
+    """Zip the tree under root (paths relative to root) into destination, byte for byte reproducibly.
+
+    `files` is the tree's listing when the caller has it already (tree_files order); else it is made.
+    """
+    listed = tree_files(root) if files is None else files
+    return zips.write(destination, ((path.relative_to(root).as_posix(), path) for path in listed))
 
 
 @contextmanager

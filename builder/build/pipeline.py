@@ -1,9 +1,9 @@
 """The build pipeline's step order: lock → install → plan → minimize → bytecode → verify → size → package.
 
-Only the order lives here; each step is a module with a typed result (minimizing, bytecode, verify,
+Only the order lives here; each step is a module with a typed result (planning, bytecode, verify,
 size, package, describe; cache and context are what they share). Each step has a name (steps.py); a
-failure is a BuildError that starts with it. The work happens in a scratch folder under the output
-root; the output folder is replaced only when every step passed.
+failure is a BuildError that starts with it (reporting.step). The work happens in a scratch folder
+under the output root; the output folder is replaced only when every step passed.
 """
 
 from __future__ import annotations
@@ -13,24 +13,19 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from builder import manifest
-from builder.build import bytecode, lock, minimize, package, steps
+from builder.build import bytecode, elfstrip, lock, package, steps
 from builder.build.backends import base
-from builder.build.backends import local as local_backend
+from builder.build.backends.choice import backend_for
 from builder.build.cache import build_key, from_cache
-from builder.build.context import (
-    BuildContext,
-    BuildOptions,
-    BuildResult,
-    Progress,
-    check_request,
-    output_dir,
-    step,
-    workspace,
-)
+from builder.build.context import BuildContext
 from builder.build.describe import manifest_for
-from builder.build.minimizing import apply_plan, make_plan, observe
+from builder.build.options import BuildOptions, BuildResult
+from builder.build.planning import apply_plan, make_plan, observe
+from builder.build.reporting import Progress, step
+from builder.build.request import check_request
 from builder.build.size import check_size
 from builder.build.verify import verify_layer
+from builder.build.workspace import output_dir, workspace
 from builder.layer import distinfo, elfcheck
 from builder.recipe import Recipe
 from builder.runtimes import Target, limits
@@ -44,11 +39,13 @@ def build(
     backend: base.Backend | None = None,
 ) -> BuildResult:
     """Build one target. `backend` defaults to the one options name (tests pass their own)."""
-    check_request(recipe, target, options, progress)
+    check_request(recipe, target, options, backend.name if backend else options.backend, progress)
     with step(progress, steps.LOCK, "checking the lock"):
         locked, lock_path = lock.load_fresh(recipe, target)
     mode = options.bytecode or recipe.bytecode
-    backend = backend or _backend(target, options)
+    backend = backend or backend_for(
+        options.backend, target, python=options.python, env=options.env, docker=options.docker
+    )
     key = build_key(recipe, target, lock_path, mode, backend)
     final = output_dir(options, recipe, target)
     package.clear_leftovers(final.parent, final.name)
@@ -64,18 +61,20 @@ def build(
             )
     with workspace(options) as work, _session(backend, work, progress) as session:
         ctx = BuildContext(
-            locked=locked, lock_path=lock_path, mode=mode, key=key, final=final, work=work, session=session
+            recipe=recipe,
+            target=target,
+            backend=backend,
+            session=session,
+            progress=progress,
+            locked=locked,
+            lock_path=lock_path,
+            mode=mode,
+            key=key,
+            final=final,
+            work=work,
+            strip_tool=elfstrip.find_strip_tool(target.arch.machine) if recipe.minimize.strip else None,
         )
-        return _build_fresh(recipe, target, options, progress, ctx)
-
-
-def _backend(target: Target, options: BuildOptions) -> base.Backend:
-    if options.backend == "docker":
-        from builder.build.backends import docker  # only now: the local path never loads the docker SDK
-
-        return docker.DockerBackend(target=target, settings=options.docker)
-    # The local backend is interpreter discovery: done once, it also feeds the cache key.
-    return local_backend.local_backend(target, options.python, options.env)
+        return _build_fresh(ctx, dry_run=options.dry_run)
 
 
 @contextmanager
@@ -91,9 +90,8 @@ def _session(backend: base.Backend, work: Path, progress: Progress) -> Iterator[
         yield session
 
 
-def _build_fresh(
-    recipe: Recipe, target: Target, options: BuildOptions, progress: Progress, ctx: BuildContext
-) -> BuildResult:
+def _build_fresh(ctx: BuildContext, *, dry_run: bool) -> BuildResult:
+    recipe, target, progress = ctx.recipe, ctx.target, ctx.progress
     with step(
         progress, steps.INSTALL, f"installing {len(ctx.locked.packages)} locked packages for {target.key}"
     ):
@@ -104,9 +102,9 @@ def _build_fresh(
     with step(
         progress, steps.PLAN, "running the smoke test on the full install, planning the minimize rules"
     ):
-        full = observe(recipe, target, ctx, progress)
-        plan = make_plan(recipe, target, ctx, full)
-    if options.dry_run:
+        full = observe(ctx)
+        plan = make_plan(ctx, full)
+    if dry_run:
         return BuildResult(
             recipe=recipe.name,
             target=target.key,
@@ -117,8 +115,7 @@ def _build_fresh(
             dry_run=True,
         )
     with step(progress, steps.MINIMIZE, "removing and stripping what the plan says"):
-        applied, remaining = apply_plan(recipe, target, ctx, plan)
-        duplicates = minimize.identical_libraries(ctx.site, remaining)
+        minimized = apply_plan(ctx, plan)
     with step(
         progress, steps.BYTECODE, f"compiling bytecode ({ctx.mode}) for Python {target.runtime.python}"
     ):
@@ -131,20 +128,15 @@ def _build_fresh(
     if compiled.status == "skipped" and ctx.mode != "none":
         progress.note(f"bytecode not compiled: {compiled.reason}")
     with step(progress, steps.VERIFY, "checking ELF files and running the smoke test"):
-        # Bytecode adds no ELF files: the listing after minimizing still counts them.
-        elf_files = sum(1 for entry in remaining if entry.is_elf)
-        verification = verify_layer(recipe, target, ctx, plan, full, progress, elf_files)
+        verification = verify_layer(ctx, full, minimized)
     with step(progress, steps.SIZE, "checking the size limits"):
-        unzipped = check_size(recipe, ctx.site)
+        layer = check_size(ctx)
     with (
         step(progress, steps.PACKAGE, "writing the deterministic zip"),
         package.atomic_dir(ctx.final) as out,
     ):
-        facts = package.write_zip(ctx.layer, out / manifest.LAYER_ZIP)
-        assert facts.unzipped_bytes == unzipped
-        document = manifest_for(
-            recipe, target, options, ctx, facts, plan, applied, duplicates, compiled, verification
-        )
+        facts = package.write_zip(ctx.layer, out / manifest.LAYER_ZIP, layer.files)
+        document = manifest_for(ctx, minimized, compiled, verification, facts)
         manifest.write(out / manifest.MANIFEST, document)
     if facts.zipped_bytes > limits().direct_upload_zipped_bytes:
         progress.note(

@@ -10,7 +10,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from builder.build import context, lock, minimize
+from builder.build import lock, minimizer
+from builder.build.options import BuildResult
 from builder.console import console
 from builder.errors import LayerBuilderError
 from builder.recipe import SHIPPED, Recipe, source_of
@@ -133,7 +134,7 @@ def recipe_detail(recipe: Recipe, *, as_json: bool) -> None:
 
 
 def build_results(
-    results: list[context.BuildResult],
+    results: list[BuildResult],
     failures: list[tuple[str, LayerBuilderError]],
     *,
     explain: bool,
@@ -194,7 +195,7 @@ def _how(method: str | None) -> str:
     return f" ({method})" if method else ""
 
 
-def _result_dict(result: context.BuildResult) -> dict[str, Any]:
+def _result_dict(result: BuildResult) -> dict[str, Any]:
     if result.dry_run and result.plan is not None:
         return {
             "target": result.target,
@@ -211,7 +212,7 @@ def _result_dict(result: context.BuildResult) -> dict[str, Any]:
     return {"zip": str(result.zip_path), "cached": result.cached, "manifest": result.manifest.to_json()}
 
 
-def explain_plan(result: context.BuildResult) -> None:
+def explain_plan(result: BuildResult) -> None:
     assert result.plan is not None
     plan = result.plan
     table = Table(title=f"Minimize plan for {result.recipe} {result.target}: by rule")
@@ -241,7 +242,7 @@ def explain_plan(result: context.BuildResult) -> None:
     _kept_table(plan)
 
 
-def _kept_table(plan: minimize.Plan) -> None:
+def _kept_table(plan: minimizer.Plan) -> None:
     kept = plan.kept_by_evidence()
     if not kept:
         return

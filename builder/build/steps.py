@@ -21,15 +21,3 @@ BYTECODE: Final = "bytecode"
 VERIFY: Final = "verify"
 SIZE: Final = "size"
 PACKAGE: Final = "package"
-
-ORDER: Final[tuple[StepName, ...]] = (
-    LOCK,
-    CONTAINER,
-    INSTALL,
-    PLAN,
-    MINIMIZE,
-    BYTECODE,
-    VERIFY,
-    SIZE,
-    PACKAGE,
-)

@@ -7,40 +7,32 @@ workload tried to read, else by putting removed files back rule by rule until it
 from __future__ import annotations
 
 from builder import manifest
-from builder.build import evidence, minimize, smoke, steps
-from builder.build.context import BuildContext, FullInstall, Progress
+from builder.build import evidence, minimizer, smoke, steps
+from builder.build.context import BuildContext, FullInstall
+from builder.build.planning import Minimized
 from builder.errors import BuildError, VerificationError
 from builder.layer import elfcheck
-from builder.recipe import Recipe
-from builder.runtimes import Target
 
 
-def verify_layer(
-    recipe: Recipe,
-    target: Target,
-    ctx: BuildContext,
-    plan: minimize.Plan,
-    full: FullInstall,
-    progress: Progress,
-    elf_files: int,
-) -> manifest.Verification:
+def verify_layer(ctx: BuildContext, full: FullInstall, minimized: Minimized) -> manifest.Verification:
+    target, plan = ctx.target, minimized.plan
     found = elfcheck.check_tree(
         ctx.layer, machine=target.arch.machine, glibc=target.runtime.glibc, os_id=target.runtime.os_id
     )
     problems, warnings = evidence.split_by_baseline(found, full.missing, target.runtime.os_name)
     for warning in warnings:
-        progress.note(f"{target.key}: {warning.path} {warning.detail}")
+        ctx.progress.note(f"{target.key}: {warning.path} {warning.detail}")
     if problems:
         listed = "\n".join(f"  {p.path}: {p.detail}" for p in problems[:15])
         raise VerificationError(steps.VERIFY, f"{len(problems)} ELF problem(s) for {target.key}:\n{listed}")
-    report = run_smoke(recipe, ctx)
+    report = ctx.run_smoke()
     if report.status == "not run":
-        progress.note(f"smoke test not run for {target.key}: {report.smoke.reason}")
+        ctx.progress.note(f"smoke test not run for {target.key}: {report.smoke.reason}")
     if report.status == "failed" or _touched_gone(ctx, plan, report):
-        raise _smoke_failure(recipe, target, ctx, plan, report)
+        raise _smoke_failure(ctx, plan, report)
     elf = manifest.ElfCheck(
         status="passed",
-        elf_files=elf_files,
+        elf_files=minimized.elf_files,
         machine=target.arch.machine,
         glibc=target.runtime.glibc_text,
         warnings=tuple(warnings),
@@ -48,22 +40,14 @@ def verify_layer(
     return manifest.Verification(elf=elf, smoke=report.smoke)
 
 
-def run_smoke(recipe: Recipe, ctx: BuildContext) -> smoke.SmokeRun:
-    return smoke.run_smoke(
-        ctx.site, recipe.smoke, ctx.session.smoke_python, ctx.session.why_no_smoke, scratch=ctx.work / "smoke"
-    )
-
-
-def _smoke_failure(
-    recipe: Recipe, target: Target, ctx: BuildContext, plan: minimize.Plan, report: smoke.SmokeRun
-) -> BuildError:
+def _smoke_failure(ctx: BuildContext, plan: minimizer.Plan, report: smoke.SmokeRun) -> BuildError:
     """Blame the minimize rule that broke the smoke test, when one did; else report the failure."""
     failure = "\n".join(report.smoke.failures) or report.smoke.reason
     if report.status == "passed":
         failure = "it passed, but read files that are no longer there"
-    culprit = _culprit_from_touched(ctx, plan, report) or find_culprit_rule(recipe, ctx, plan)
+    culprit = _culprit_from_touched(ctx, plan, report) or find_culprit_rule(ctx, plan)
     if culprit is None:
-        return VerificationError(steps.VERIFY, f"the smoke test failed for {target.key}:\n{failure}")
+        return VerificationError(steps.VERIFY, f"the smoke test failed for {ctx.target.key}:\n{failure}")
     rule, paths = culprit
     named = [p for p in paths if _mentioned(p, failure)] or paths[:5]
     owner = plan_owner(plan, named[0])
@@ -74,17 +58,19 @@ def _smoke_failure(
     )
 
 
-def _touched_gone(ctx: BuildContext, plan: minimize.Plan, report: smoke.SmokeRun) -> list[minimize.Decision]:
+def _touched_gone(
+    ctx: BuildContext, plan: minimizer.Plan, report: smoke.SmokeRun
+) -> list[minimizer.Decision]:
     """Removals the smoke test still tried to read (a caught FileNotFoundError hides them otherwise)."""
     return [
         d
-        for d in plan.by_action(minimize.REMOVE)
+        for d in plan.by_action(minimizer.REMOVE)
         if d.path in report.touched and not (ctx.site / d.path).exists()
     ]
 
 
 def _culprit_from_touched(
-    ctx: BuildContext, plan: minimize.Plan, report: smoke.SmokeRun
+    ctx: BuildContext, plan: minimizer.Plan, report: smoke.SmokeRun
 ) -> tuple[str, list[str]] | None:
     gone = _touched_gone(ctx, plan, report)
     if not gone:
@@ -93,14 +79,14 @@ def _culprit_from_touched(
     return rule, [d.path for d in gone if d.rule == rule]
 
 
-def find_culprit_rule(recipe: Recipe, ctx: BuildContext, plan: minimize.Plan) -> tuple[str, list[str]] | None:
+def find_culprit_rule(ctx: BuildContext, plan: minimizer.Plan) -> tuple[str, list[str]] | None:
     """Put removed files back rule by rule until the smoke test passes; the last rule restored broke it."""
     by_rule: dict[str, list[str]] = {}
-    for decision in plan.by_action(minimize.REMOVE):
+    for decision in plan.by_action(minimizer.REMOVE):
         by_rule.setdefault(decision.rule, []).append(decision.path)
     for rule, paths in by_rule.items():
-        minimize.restore(ctx.site, ctx.aside, paths)
-        if run_smoke(recipe, ctx).status == "passed":
+        minimizer.restore(ctx.site, ctx.aside, paths)
+        if ctx.run_smoke().status == "passed":
             return rule, paths
     return None
 
@@ -110,5 +96,5 @@ def _mentioned(path: str, text: str) -> bool:
     return path in text or f"'{module}'" in text
 
 
-def plan_owner(plan: minimize.Plan, path: str) -> str:
+def plan_owner(plan: minimizer.Plan, path: str) -> str:
     return next((d.distribution for d in plan.decisions if d.path == path), path.split("/", 1)[0])

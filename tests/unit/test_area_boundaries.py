@@ -32,7 +32,7 @@ ROOTS = frozenset({"builder.cli", "builder.__main__", "builder.policies.cli"})
 class Crossing:
     importer: str  # module name, e.g. "builder.inspect.check"
     line: int
-    imported: str  # e.g. "builder.build.minimize"
+    imported: str  # e.g. "builder.build.minimizer"
 
     def __str__(self) -> str:
         return f"{self.importer}:{self.line} imports {self.imported}"

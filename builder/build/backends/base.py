@@ -2,8 +2,9 @@
 
 Both backends run the same pipeline (builder/build/pipeline.py); minimize, ELF checks, size and
 packaging always run on the host. A backend only answers: install these locked wheels into this
-folder, and which Python compiles bytecode and runs the smoke test. The docker backend
-(backends/docker.py) is imported only when asked for, so the local path never loads the docker SDK.
+folder, which Python compiles bytecode and runs the smoke test, and what the manifest says of it.
+backends/choice.py picks one; it imports the docker backend (backends/docker.py) only when asked
+for, so the local path never loads the docker SDK.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from builder import manifest
 from builder.build.lock import Lock
 from builder.interpreters.run import PythonRunner
 
@@ -41,7 +43,14 @@ Notify = Callable[[str], None]
 
 
 class Backend(Protocol):
-    """A way to build: what of it changes a layer (the cache key), and a session for one build."""
+    """A way to build: its name and build image for the manifest, what of it changes a layer (the
+    cache key), and a session for one build. backends/choice.py picks one by name."""
+
+    @property
+    def name(self) -> manifest.Backend: ...  # as the manifest records it
+
+    @property
+    def build_image(self) -> str | None: ...  # the image it builds in; None on this machine
 
     @property
     def starting(self) -> str | None: ...  # what opening a session does, when it takes a while

@@ -27,7 +27,7 @@ from builder.engine.container import BindMount
 from builder.errors import ContainerError
 from builder.interpreters import locate as interpreters
 from builder.interpreters.run import PythonRunner
-from builder.manifest import RunMethod
+from builder.manifest import Backend, RunMethod
 from builder.runtimes import Target
 
 # Inside the container the host's pip cache is mounted here, so wheels are downloaded once.
@@ -48,6 +48,14 @@ class DockerBackend:
 
     target: Target
     settings: DockerSettings
+
+    @property
+    def name(self) -> Backend:
+        return "docker"
+
+    @property
+    def build_image(self) -> str:
+        return build_image.base_image_for(self.target, self.settings.base_image)
 
     @property
     def starting(self) -> str:

@@ -11,6 +11,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
+from builder import manifest
 from builder.build import install
 from builder.build.backends.base import Notify, Session
 from builder.build.lock import Lock
@@ -46,6 +47,14 @@ class LocalBackend:
 
     session: LocalSession
     starting: str | None = None
+
+    @property
+    def name(self) -> manifest.Backend:
+        return "local"
+
+    @property
+    def build_image(self) -> str | None:
+        return None
 
     def fingerprint(self) -> dict[str, str | None]:
         """What of the local backend changes a layer: the interpreters that compile and smoke-test it."""

@@ -4,29 +4,31 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from builder.build import evidence, minimize
+from builder.build import evidence, minimizer
 from builder.recipe import MinimizeConfig
 
 CONFIG = MinimizeConfig()
 
 
-def staged(tmp_path: Path, files: dict[str, str], dist: str = "pkg") -> tuple[Path, list[minimize.FileEntry]]:
+def staged(
+    tmp_path: Path, files: dict[str, str], dist: str = "pkg"
+) -> tuple[Path, list[minimizer.FileEntry]]:
     site = tmp_path / "python"
     for relative, text in files.items():
         (site / relative).parent.mkdir(parents=True, exist_ok=True)
         (site / relative).write_text(text)
     entries = [
-        minimize.FileEntry(path=p, size=len(t), distribution=dist, is_elf=False) for p, t in files.items()
+        minimizer.FileEntry(path=p, size=len(t), distribution=dist, is_elf=False) for p, t in files.items()
     ]
     return site, entries
 
 
-def named(site: Path, entries: list[minimize.FileEntry]) -> dict[str, str]:
-    rules = minimize.default_rules()
-    plan = minimize.plan(
+def named(site: Path, entries: list[minimizer.FileEntry]) -> dict[str, str]:
+    rules = minimizer.default_rules()
+    plan = minimizer.plan(
         entries, rules=rules, config=CONFIG, requested=frozenset({"pkg"}), strip_available=False
     )
-    removed = [d.path for d in plan.by_action(minimize.REMOVE)]
+    removed = [d.path for d in plan.by_action(minimizer.REMOVE)]
     return evidence.named_in_code(site, entries, plan.heuristic_candidates(rules), removed)
 
 

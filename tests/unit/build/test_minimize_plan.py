@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from builder.build import minimize
+from builder.build import minimizer
 from builder.manifest import PackageTotal, RuleTotal
 from builder.recipe import MinimizeConfig, PackageRules
 
 
-def entry(path: str, size: int = 100, dist: str = "numpy", elf: bool = False) -> minimize.FileEntry:
-    return minimize.FileEntry(path=path, size=size, distribution=dist, is_elf=elf)
+def entry(path: str, size: int = 100, dist: str = "numpy", elf: bool = False) -> minimizer.FileEntry:
+    return minimizer.FileEntry(path=path, size=size, distribution=dist, is_elf=elf)
 
 
 DEFAULT = MinimizeConfig()
 
 
 def decide(files, config=DEFAULT, requested=frozenset({"numpy"}), strip=True):
-    plan = minimize.plan(
-        files, rules=minimize.default_rules(), config=config, requested=requested, strip_available=strip
+    plan = minimizer.plan(
+        files, rules=minimizer.default_rules(), config=config, requested=requested, strip_available=strip
     )
     return {d.path: (d.action, d.rule) for d in plan.decisions}, plan
 
@@ -142,14 +142,14 @@ def test_apply_moves_only_planned_files_aside_and_restore_puts_them_back(tmp_pat
         (site / relative).parent.mkdir(parents=True, exist_ok=True)
         (site / relative).write_text(relative)
     untouched = {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()}
-    files = minimize.scan(site)
+    files = minimizer.scan(site)
     _, plan = decide(files)
-    applied = minimize.move_aside(site, plan.decisions, tmp_path / "aside")
+    applied = minimizer.move_aside(site, plan.decisions, tmp_path / "aside")
     remaining = {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()}
     assert remaining == {"numpy/__init__.py"}
     assert applied.removed_files == 3
     assert not (site / "numpy/tests").exists()  # empty folders go too
-    minimize.restore(
+    minimizer.restore(
         site, tmp_path / "aside", ["numpy/tests/test_a.py", "numpy/tests/__init__.py", "numpy/core.pyi"]
     )
     assert {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()} == untouched
@@ -164,14 +164,14 @@ def test_identical_libraries_are_reported(tmp_path):
     ):
         (site / relative).parent.mkdir(parents=True, exist_ok=True)
         (site / relative).write_bytes(content)
-    groups = minimize.identical_libraries(site, minimize.scan(site))
+    groups = minimizer.identical_libraries(site, minimizer.scan(site))
     assert groups == [["numpy.libs/libgfortran-a.so.5", "scipy.libs/libgfortran-b.so.5"]]
 
 
 def plan_with(files, evidence, config=DEFAULT):
-    plan = minimize.plan(
+    plan = minimizer.plan(
         files,
-        rules=minimize.default_rules(),
+        rules=minimizer.default_rules(),
         config=config,
         requested=frozenset({"pkg"}),
         strip_available=False,
@@ -188,7 +188,7 @@ def test_what_the_smoke_test_touched_is_kept_from_heuristic_rules_with_the_reaso
         entry("pkg/tests/test_other.py", dist="pkg"),
     ]
     used = frozenset({"pkg/__init__.pyi", "pkg/tests/__init__.py", "pkg/tests/runner.py"})
-    decisions, plan = plan_with(files, minimize.Evidence(used=used))
+    decisions, plan = plan_with(files, minimizer.Evidence(used=used))
     assert decisions["pkg/__init__.pyi"] == ("keep", "evidence")
     assert decisions["pkg/tests/runner.py"] == ("keep", "evidence")
     assert decisions["pkg/tests/test_other.py"] == ("remove", "tests")
@@ -200,7 +200,7 @@ def test_what_the_smoke_test_touched_is_kept_from_heuristic_rules_with_the_reaso
 
 def test_a_file_named_in_code_survives_a_heuristic_rule():
     files = [entry("pkg/src/fortranobject.h", dist="pkg"), entry("pkg/src/unused.h", dist="pkg")]
-    evidence = minimize.Evidence(named={"pkg/src/fortranobject.h": "pkg/build.py"})
+    evidence = minimizer.Evidence(named={"pkg/src/fortranobject.h": "pkg/build.py"})
     decisions, plan = plan_with(files, evidence)
     assert decisions["pkg/src/fortranobject.h"] == ("keep", "evidence")
     assert decisions["pkg/src/unused.h"] == ("remove", "sources")
@@ -211,7 +211,7 @@ def test_documentation_is_not_removed():
     # Dataset loaders read their .rst descriptions at run time; the rule saved 15-58 kB.
     decisions, _ = plan_with(
         [entry("pkg/datasets/descr/iris.rst", dist="pkg"), entry("pkg/README.md", dist="pkg")],
-        minimize.Evidence(),
+        minimizer.Evidence(),
     )
     assert decisions["pkg/datasets/descr/iris.rst"] == ("keep", "default")
     assert decisions["pkg/README.md"] == ("keep", "default")
@@ -224,7 +224,7 @@ def test_evidence_does_not_overrule_exact_rules_or_the_recipes_own_removals():
     ]
     used = frozenset(f.path for f in files)
     config = MinimizeConfig(remove=("pkg/extra.py",))
-    decisions, plan = plan_with(files, minimize.Evidence(used=used), config=config)
+    decisions, plan = plan_with(files, minimizer.Evidence(used=used), config=config)
     assert decisions["pkg/__pycache__/mod.cpython-311.pyc"] == ("remove", "host-bytecode")
     assert decisions["pkg/extra.py"] == ("remove", "recipe")
     assert plan.kept_by_evidence() == ()
@@ -232,8 +232,8 @@ def test_evidence_does_not_overrule_exact_rules_or_the_recipes_own_removals():
 
 def test_heuristic_candidates_are_the_removals_of_heuristic_rules_only():
     files = [entry("pkg/__init__.pyi", dist="pkg"), entry("bin/tool", dist="pkg")]
-    _, plan = plan_with(files, minimize.Evidence())
-    rules = minimize.default_rules()
+    _, plan = plan_with(files, minimizer.Evidence())
+    rules = minimizer.default_rules()
     assert [d.path for d in plan.heuristic_candidates(rules)] == ["pkg/__init__.pyi"]
 
 

@@ -20,9 +20,11 @@ from pathlib import Path
 import pytest
 
 from builder import manifest
-from builder.build import context, lock, pipeline
+from builder.build import lock, pipeline
 from builder.build.backends.base import Notify, Session
 from builder.build.lock import Lock, LockedPackage
+from builder.build.options import BuildOptions, BuildResult
+from builder.build.workspace import output_dir
 from builder.errors import SizeLimitError, VerificationError
 from builder.interpreters.locate import probe
 from builder.interpreters.run import LocalPython, PythonRunner
@@ -113,6 +115,8 @@ class FakeSession:
 class FakeBackend:
     session: FakeSession
     starting: str | None = None
+    name: manifest.Backend = "local"  # what the manifest records
+    build_image: str | None = None
 
     def fingerprint(self) -> dict[str, str | None]:
         return {"backend": "fake", "python": self.session.python.label}
@@ -156,15 +160,15 @@ class Setup:
     recipe: Recipe
     target: Target
     backend: FakeBackend
-    options: context.BuildOptions
+    options: BuildOptions
 
-    def build(self, **changes: object) -> context.BuildResult:
-        options = context.BuildOptions(**{**self.options.__dict__, **changes})  # type: ignore[arg-type]
+    def build(self, **changes: object) -> BuildResult:
+        options = BuildOptions(**{**self.options.__dict__, **changes})  # type: ignore[arg-type]
         return pipeline.build(self.recipe, self.target, options, RecordingProgress(), self.backend)
 
     @property
     def final(self) -> Path:
-        return context.output_dir(self.options, self.recipe, self.target)
+        return output_dir(self.options, self.recipe, self.target)
 
 
 def make(
@@ -181,7 +185,7 @@ def make(
     interpreter = probe(Path(sys.executable))
     assert interpreter is not None
     session = FakeSession(library=library, python=LocalPython(interpreter))
-    options = context.BuildOptions(output_root=tmp_path / "layers")
+    options = BuildOptions(output_root=tmp_path / "layers")
     return Setup(recipe=recipe, target=target, backend=FakeBackend(session), options=options)
 
 
@@ -227,6 +231,16 @@ def test_an_unchanged_rebuild_comes_from_the_cache_without_installing(tmp_path: 
     again.zip_path.write_bytes(b"tampered")
     rebuilt = setup.build()
     assert not rebuilt.cached and len(setup.backend.session.installs) == installs + 1
+
+
+def test_the_manifest_names_the_backend_that_built_the_layer_not_the_options(
+    tmp_path: Path, shared_library: Path
+):
+    setup = make(tmp_path, shared_library)
+    setup.backend = FakeBackend(setup.backend.session, name="docker", build_image="example/build:1")
+    result = setup.build()  # the options still say "local"
+    assert result.manifest is not None
+    assert (result.manifest.backend, result.manifest.build_image) == ("docker", "example/build:1")
 
 
 def test_a_dry_run_plans_and_writes_nothing(tmp_path: Path, shared_library: Path):
