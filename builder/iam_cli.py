@@ -44,6 +44,12 @@ def iam_policy_publish(
     partition: str = PartitionOpt,
     account: str = AccountOpt,
     assume: list[str] | None = AssumeOpt,
+    ssm_parameter: str | None = typer.Option(
+        None,
+        "--ssm-parameter",
+        metavar="TEMPLATE",
+        help="Also allow writing these SSM parameters, as given to publish ('/layers/{recipe}/{runtime}-{arch}').",
+    ),
 ) -> None:
     """Print the least-privilege IAM policy that `publish` needs."""
     from builder.publish import iampolicy, naming
@@ -55,6 +61,7 @@ def iam_policy_publish(
         bucket=bucket or naming.DEFAULT_BUCKET,
         layer=layer_name,
         assume=roles,
+        ssm_parameter=ssm_parameter,
     )
     _print_json(policy)
 

@@ -9,8 +9,10 @@ PublishLayerVersion from S3 reads the object with the caller's permissions, henc
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from builder.errors import ConfigError
 from builder.publish.naming import DEFAULT_BUCKET, bucket_name
 from builder.publish.plan import KEPT_PREFIX, UPLOAD_PREFIX
 
@@ -28,6 +30,8 @@ BUCKET_ACTIONS = (  # --create-bucket, and the region check before an upload
     "s3:PutLifecycleConfiguration",
 )
 OBJECT_ACTIONS = ("s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject")
+# --ssm-parameter: read the value first (an unchanged ARN is not written again), then write it.
+PARAMETER_ACTIONS = ("ssm:GetParameter", "ssm:PutParameter")
 
 
 def publish_policy(
@@ -37,9 +41,11 @@ def publish_policy(
     bucket: str = DEFAULT_BUCKET,
     layer: str = "*",
     assume: tuple[str, ...] = (),
+    ssm_parameter: str | None = None,
 ) -> dict[str, Any]:
     """The policy document publishing needs. `bucket` may hold {account} and {region}; a
-    placeholder becomes a wildcard in the ARN (or the account when one is given)."""
+    placeholder becomes a wildcard in the ARN (or the account when one is given). With
+    `ssm_parameter` (publish's --ssm-parameter template), the parameters it names, nothing else."""
     if "{" in bucket:
         bucket_name(bucket, account="123456789012", region="us-east-1")  # refuse a bad template
     pattern = bucket.replace("{account}", account).replace("{region}", "*")
@@ -54,6 +60,10 @@ def publish_policy(
             [f"arn:{partition}:s3:::{pattern}/{prefix}*" for prefix in (UPLOAD_PREFIX, KEPT_PREFIX)],
         ),
     ]
+    if ssm_parameter is not None:
+        statements.append(
+            _allow("WriteLayerArnParameters", PARAMETER_ACTIONS, parameter_arn(ssm_parameter, partition, account))
+        )
     if assume:
         statements.append(_allow("AssumePublishRoles", ("sts:AssumeRole",), sorted(assume)))
     return {"Version": "2012-10-17", "Statement": statements}
@@ -61,3 +71,15 @@ def publish_policy(
 
 def _allow(sid: str, actions: tuple[str, ...], resource: str | list[str]) -> dict[str, Any]:
     return {"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": resource}
+
+
+def parameter_arn(template: str, partition: str, account: str) -> str:
+    """The ARN pattern of the parameters a --ssm-parameter template names: each placeholder a
+    wildcard. A name with levels is `parameter/a/b` in its ARN; a plain one `parameter/name`."""
+    pattern = re.sub(r"\{[^{}]*\}", "*", template)
+    if re.search(r"[^A-Za-z0-9_./*-]", pattern):
+        raise ConfigError(
+            f"--ssm-parameter {template!r} is not a parameter name template",
+            hint="e.g. --ssm-parameter '/layers/{recipe}/{runtime}-{arch}'",
+        )
+    return f"arn:{partition}:ssm:*:{account}:parameter{'' if pattern.startswith('/') else '/'}{pattern}"

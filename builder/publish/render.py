@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from builder.console import console, err_console
 from builder.publish.local import LocalLayer
 from builder.publish.runner import RegionRun
+from builder.publish.ssm import Written
 
 
 def warnings(warnings: dict[str, list[str]]) -> None:
@@ -61,3 +62,23 @@ def results(layers: Sequence[LocalLayer], runs: Sequence[RegionRun], warnings: d
     for target, lines in warnings.items():
         for line in lines:
             console.print(f"[yellow]warning[/yellow]: {target}: {line}")
+
+
+def parameters(stored: Sequence[Written]) -> None:
+    """One plain row per SSM parameter and account region: what it holds now, or why not."""
+    if not stored:
+        return
+    rows = [("account", "region", "parameter", "status", "value / error")]
+    for item in stored:
+        w = item.write
+        detail = item.error if item.status == "failed" else (w.arn or "(the new version)")
+        rows.append((w.account, w.region, w.name, item.status, detail or ""))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    console.print("[bold]SSM parameters[/bold]")
+    console.out(
+        "\n".join(
+            "  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)) + "  " + row[4]
+            for row in rows
+        ),
+        highlight=False,
+    )
