@@ -49,6 +49,8 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # The deployment examples' tests: jsii (aws-cdk-lib) runs in Node.js; actionlint runs shellcheck.
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
+# sam build runs the example's layer target with make (BuildMethod: makefile).
+command -v make >/dev/null 2>&1 || need+=(make)
 if [ "${#need[@]}" -gt 0 ]; then
     echo "run.sh: installing ${need[*]}" >&2
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
