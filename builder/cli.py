@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "recipes": "builder.build.cli",
     "lock": "builder.build.cli",
     "build": "builder.build.cli",
+    "matrix": "builder.ci.cli",
     "inspect": "builder.inspect.cli",
     "check": "builder.inspect.cli",
     "diff": "builder.inspect.cli",

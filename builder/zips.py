@@ -72,3 +72,26 @@ def file_sha256(path: Path) -> bytes:
         for block in iter(lambda: handle.read(CHUNK), b""):
             digest.update(block)
     return digest.digest()
+
+
+def extract(source: Path, destination: Path) -> list[str]:
+    """Unpack every file of the zip under destination with its recorded permissions; the names.
+
+    A name that would land outside destination (absolute, or with "..") is refused: a layer zip
+    never has one, and extracting it would write anywhere."""
+    root = destination.resolve()
+    names: list[str] = []
+    with zipfile.ZipFile(source) as archive:
+        for info in archive.infolist():
+            if info.is_dir():
+                continue
+            target = (root / info.filename).resolve()
+            if not target.is_relative_to(root):
+                raise ValueError(f"{source}: entry {info.filename!r} points outside the folder")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with archive.open(info) as reader, target.open("wb") as writer:
+                shutil.copyfileobj(reader, writer, CHUNK)
+            mode = (info.external_attr >> 16) & 0o777
+            target.chmod(mode or 0o644)
+            names.append(info.filename)
+    return names

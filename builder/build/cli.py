@@ -10,7 +10,7 @@ from typing import cast
 import typer
 from rich.markup import escape
 
-from builder.build import lock, pipeline, render, scaffold
+from builder.build import lock, pipeline, render, scaffold, unpack
 from builder.build.backends import base
 from builder.build.backends.choice import resolver_for
 from builder.build.options import BuildOptions
@@ -241,10 +241,18 @@ def build_command(
     ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Rebuild even when an identical layer exists."),
     keep_work: bool = typer.Option(False, "--keep-work", help="Keep the scratch folder for debugging."),
+    unpack_to: str | None = typer.Option(
+        None,
+        "--unpack-to",
+        metavar="DIR",
+        help="Also unpack the layer's content (python/...) into this empty folder: a SAM Makefile "
+        'target passes --unpack-to "$(ARTIFACTS_DIR)". One target only.',
+    ),
     recipes: list[Path] | None = RecipesOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Build a layer for each runtime and architecture: install, minimize, verify, zip."""
+    unpack_dir = unpack.destination(unpack_to, len(runtime or ()) * len(arch or ()), dry_run)
     recipe = find_recipe(recipe_name, _dirs(recipes))
     options = BuildOptions(
         output_root=output.resolve(),
@@ -264,6 +272,9 @@ def build_command(
         except LayerBuilderError as exc:  # report it, go on with the other targets, fail at the end
             failures.append((target.key, exc))
             report_error(exc)
+    if unpack_dir is not None and results and results[0].zip_path is not None:
+        files = unpack.unpack(results[0].zip_path, unpack_dir)
+        err_console.print(f"unpacked {len(files)} files of {results[0].zip_path} into {unpack_dir}")
     render.build_results(results, failures, explain=explain or dry_run, as_json=as_json)
     if failures:
         raise typer.Exit(failures[0][1].exit_code)

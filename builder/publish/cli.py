@@ -11,7 +11,7 @@ import typer
 from builder import accounts, aws
 from builder.console import console, err_console, handle_errors
 from builder.errors import AwsError
-from builder.publish import grants, local, naming, output, render, runner
+from builder.publish import grants, local, naming, output, render, runner, ssm
 from builder.publish.plan import Options
 from builder.publish.progress import RegionProgress
 from builder.runtimes import limits
@@ -41,6 +41,13 @@ def publish(
     ),
     public: bool = typer.Option(False, "--public", help="Let every AWS account use it."),
     keep_upload: bool = typer.Option(False, "--keep-upload", help="Keep the zip in S3 after publishing."),
+    ssm_parameter: str | None = typer.Option(
+        None,
+        "--ssm-parameter",
+        metavar="TEMPLATE",
+        help="Also write each ARN to this SSM parameter in its region, e.g. '/layers/{recipe}/{runtime}-{arch}' "
+        "({recipe} {runtime} {arch} {py} {layer}).",
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Read and plan; change nothing."),
     layers_dir: Path = typer.Option(Path("layers"), "--layers-dir", help="Where build wrote the layers."),
     recipes: list[Path] | None = typer.Option(None, "--recipes", help="Recipe folders (default ./recipes)."),
@@ -72,28 +79,50 @@ def publish(
         bucket=naming.bucket_template(bucket, len(regions), len(roles)),
         dry_run=dry_run,
     )
+    # Checked before anything is published: a name Parameter Store refuses stops the run here.
+    parameters = (
+        ssm.names(ssm_parameter, [(x.target, x.manifest, x.name) for x in request.layers], regions)
+        if ssm_parameter is not None
+        else {}
+    )
     warnings = runner.warnings(request.layers, dt.date.today())
     render.warnings(warnings)
     with RegionProgress(err_console) as progress:
         runs = runner.publish_all(request, progress.update)
     written = [] if dry_run else output.write_published(request.layers, runs)
+    stored = ssm.write_all(runs, parameters, dry_run=dry_run) if parameters else []
     if as_json:
         report = output.report_json(request.layers, runs, warnings, dry_run)
-        console.out(json.dumps({**report, "published_json": [str(p) for p in written]}, indent=2))
+        console.out(
+            json.dumps(
+                {
+                    **report,
+                    "published_json": [str(p) for p in written],
+                    "ssm_parameters": [item.to_json() for item in stored],
+                },
+                indent=2,
+            )
+        )
     else:
         if dry_run:
             render.plans(runs)
         render.results(request.layers, runs, warnings)
-    _fail_on_problems(runs, len(request.layers))
+        render.parameters(stored)
+    _fail_on_problems(runs, len(request.layers), stored)
 
 
-def _fail_on_problems(runs: list[runner.Run], layers: int) -> None:
+def _fail_on_problems(runs: list[runner.Run], layers: int, stored: list[ssm.Written]) -> None:
     """Every failure on stderr, then one error that counts them. An account that could not be opened
     (even the only one) is counted like any failed region; the hint says what its error said to do."""
     problems = runner.failures(runs)
+    unstored = [item for item in stored if item.status == "failed"]
+    for line in problems:
+        err_console.print(f"[red]failed[/red]: {line}")
+    for item in unstored:
+        err_console.print(
+            f"[red]failed[/red]: SSM parameter {item.write.name} in {item.write.account} {item.write.region}: {item.error}"
+        )
     if problems:
-        for line in problems:
-            err_console.print(f"[red]failed[/red]: {line}")
         failed = sum(
             layers if run.error else sum(o.status == "failed" for o in runner.outcomes(run)) for run in runs
         )
@@ -101,4 +130,10 @@ def _fail_on_problems(runs: list[runner.Run], layers: int) -> None:
         raise AwsError(
             f"{failed} of {layers * len(runs)} layer publications failed",
             hint="; ".join([*runner.hints(runs), again]),
+        )
+    if unstored:
+        raise AwsError(
+            f"{len(unstored)} of {len(stored)} SSM parameters could not be written (the layers were published)",
+            hint="fix the cause (the policy: layer-builder iam-policy publish --ssm-parameter TEMPLATE) and run "
+            "again: what was published is not published twice",
         )

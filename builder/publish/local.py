@@ -15,7 +15,7 @@ from pathlib import Path
 from builder import manifest as manifest_module
 from builder.errors import ConfigError, ManifestError, RecipeError
 from builder.manifest import LAYER_ZIP, MANIFEST, Manifest
-from builder.publish import naming
+from builder.publish import assembled, naming
 from builder.recipe import recipe_files
 from builder.runtimes import get_architecture, get_runtime
 from builder.suggest import did_you_mean
@@ -61,9 +61,10 @@ def find(
     runtimes = [get_runtime(r).name for r in runtimes]
     archs = [get_architecture(a).name for a in archs]
     folder = layers_root / recipe
-    if not folder.is_dir():
+    found = assembled.copies(layers_root, recipe)
+    built = {key: folders[0] for key, folders in found.items()}
+    if not built and not folder.is_dir():
         raise _not_built(recipe, layers_root, recipe_dirs)
-    built = manifest_module.built_targets(layers_root, recipe)
     wanted = [
         key
         for key in built
@@ -75,37 +76,38 @@ def find(
             f"no built layer of {recipe} in {folder}",
             hint=f"build it first: layer-builder build {recipe}",
         )
-    layers = [check(built[key], recipe, name_template) for key in wanted]
+    chosen = {key: assembled.pick(recipe, key, found[key]) for key in wanted}
+    layers = [check(chosen[key], recipe, name_template, target=key) for key in wanted]
     naming.check_unique([(layer.name, layer.target) for layer in layers])
     return layers
 
 
-def check(folder: Path, recipe: str, name_template: str) -> LocalLayer:
-    """Read and check one built target's manifest and zip."""
+def check(folder: Path, recipe: str, name_template: str, target: str | None = None) -> LocalLayer:
+    """Read and check one built target's manifest and zip (`target`: what the folder should hold,
+    by default its name, as `build` writes it)."""
+    target = target or folder.name
     found = manifest_module.load(folder / MANIFEST)
-    if found.recipe != recipe or found.target != folder.name:
+    if found.recipe != recipe or found.target != target:
         raise ManifestError(
-            f"{folder / MANIFEST} describes {found.recipe} {found.target}, not {recipe} {folder.name}",
-            hint=f"rebuild it: {_build_command(recipe, folder.name)}",
+            f"{folder / MANIFEST} describes {found.recipe} {found.target}, not {recipe} {target}",
+            hint=f"rebuild it: {_build_command(recipe, target)}",
         )
     if not found.verified:
         smoke = found.verification.smoke
         detail = f"smoke test {smoke.status}: {'; '.join(smoke.failures) or smoke.reason}"
         raise ManifestError(
-            f"{folder.name} of {recipe} failed its verification ({detail}); it is not published",
-            hint=f"fix the recipe and rebuild: {_build_command(recipe, folder.name)}",
+            f"{target} of {recipe} failed its verification ({detail}); it is not published",
+            hint=f"fix the recipe and rebuild: {_build_command(recipe, target)}",
         )
     zip_path = folder / LAYER_ZIP
     if not zip_path.is_file():
-        raise ManifestError(
-            f"{zip_path} is missing", hint=f"rebuild it: {_build_command(recipe, folder.name)}"
-        )
+        raise ManifestError(f"{zip_path} is missing", hint=f"rebuild it: {_build_command(recipe, target)}")
     actual = file_sha256(zip_path).hex()
     if actual != found.zip.sha256:
         raise ManifestError(
             f"{zip_path} changed after the build: its sha256 is {actual}, the manifest recorded "
             f"{found.zip.sha256}",
-            hint=f"a changed zip is not the layer that was verified; rebuild it: {_build_command(recipe, folder.name)}",
+            hint=f"a changed zip is not the layer that was verified; rebuild it: {_build_command(recipe, target)}",
         )
     return LocalLayer(
         folder=folder,

@@ -8,6 +8,7 @@ from builder.console import console, err_console
 from builder.publish import runner
 from builder.publish.local import LocalLayer
 from builder.publish.runner import Run
+from builder.publish.ssm import Written
 
 
 def warnings(warnings: dict[str, list[str]]) -> None:
@@ -62,3 +63,23 @@ def results(layers: Sequence[LocalLayer], runs: Sequence[Run], warnings: dict[st
     for target, lines in warnings.items():
         for line in lines:
             console.print(f"[yellow]warning[/yellow]: {target}: {line}")
+
+
+def parameters(stored: Sequence[Written]) -> None:
+    """One plain row per SSM parameter and account region: what it holds now, or why not."""
+    if not stored:
+        return
+    rows = [("account", "region", "parameter", "status", "value / error")]
+    for item in stored:
+        w = item.write
+        detail = item.error if item.status == "failed" else (w.arn or "(the new version)")
+        rows.append((w.account, w.region, w.name, item.status, detail or ""))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    console.print("[bold]SSM parameters[/bold]")
+    console.out(
+        "\n".join(
+            "  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)) + "  " + row[4]
+            for row in rows
+        ),
+        highlight=False,
+    )

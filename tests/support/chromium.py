@@ -23,7 +23,9 @@ FLAGS = (
 
 def chromium() -> str:
     found = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert found, "headless Chromium is needed for the HTML tests (Debian: chromium); tests/run.sh installs it"
+    assert found, (
+        "headless Chromium is needed for the HTML tests (Debian: chromium); tests/run.sh installs it"
+    )
     return found
 
 

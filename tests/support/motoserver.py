@@ -23,6 +23,9 @@ returns every item of a listing in one page. This WSGI layer sits in front of mo
   ignores it) and records every S3 request, so tests can check the header is on each call;
 - can add a fixed latency to every request (`latency`, seconds), as AWS's round trips have;
 - gives GetLayerVersion a Content.Location that serves the zip (moto answers "s3://");
+- refuses SSM PutParameter names that Parameter Store refuses and moto takes (it checks only the
+  aws/ssm prefixes): other characters than a-zA-Z0-9_.-/, levels without a leading "/", more than
+  15 levels (HierarchyLevelLimitExceededException), over 1011 characters with the ARN's prefix;
 - holds matching requests for a set time before answering them (a delete that takes a while),
   so a test can act while calls are in flight;
 - gives functions a RevisionId (moto has none) that every change of $LATEST renews, and refuses
@@ -235,6 +238,10 @@ class LambdaExtensions:
             time.sleep(self.latency)
         if "/s3/aws4_request" in environ.get("HTTP_AUTHORIZATION", ""):
             return self._s3(environ, start_response)
+        if environ.get("HTTP_X_AMZ_TARGET") == "AmazonSSM.PutParameter":
+            refused = _ssm_refusal(environ)
+            if refused is not None:
+                return _ssm_error(start_response, *refused)
         content = LAYER_CONTENT.match(environ.get("PATH_INFO", ""))
         if content:  # a download URL handed out by GetLayerVersion, as unsigned as a presigned one
             return self._layer_content(content, start_response)
@@ -271,9 +278,9 @@ class LambdaExtensions:
             )
         found_policy = LAYER_POLICY.match(request.path)
         if found_policy and request.method == "POST":
-            refused = self._layer_permission(request, found_policy, environ)
-            if refused is not None:
-                return _error(start_response, *refused)
+            denied = self._layer_permission(request, found_policy, environ)
+            if denied is not None:
+                return _error(start_response, *denied)
         if ACCOUNT_SETTINGS.match(request.path) and request.method == "GET" and self.settings_enabled:
             return _json(start_response, 200, self._account_settings(request))
         found = PROVISIONED.match(request.path)
@@ -634,6 +641,49 @@ def _request(environ: dict[str, Any]) -> Request | None:
         request.body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(request.body)
     return request
+
+
+SSM_NAME = re.compile(r"^[A-Za-z0-9_./-]+$")
+
+
+def _ssm_refusal(environ: dict[str, Any]) -> tuple[str, str] | None:
+    """(error code, message) for a PutParameter name Parameter Store refuses, as it words them; the
+    request body is handed on to moto unchanged otherwise."""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    name = str(json.loads(body or b"{}").get("Name", ""))
+    credential = CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+    region = credential["region"] if credential else "us-east-1"
+    if not SSM_NAME.match(name):
+        return "ValidationException", (
+            'Parameter name: can\'t be prefixed with "aws" or "ssm" (case-insensitive). If formed as a '
+            "path, it can consist of sub-paths divided by slash symbol; each sub-path can be formed as a mix "
+            "of letters, numbers and the following 3 symbols .-_"
+        )
+    if "/" in name and not name.startswith("/"):
+        return "ValidationException", "Parameter name must be a fully qualified name."
+    if name.count("/") > 15:
+        return "HierarchyLevelLimitExceededException", (
+            "Parameter hierarchy exceeds the maximum depth of 15 levels"
+        )
+    arn = f"arn:aws:ssm:{region}:{DEFAULT_ACCOUNT_ID}:parameter{'' if name.startswith('/') else '/'}{name}"
+    if len(arn) > 1011:
+        return "ValidationException", (
+            f"1 validation error detected: Value '{name}' at 'name' failed to satisfy constraint: "
+            "Member must have length less than or equal to 1011"
+        )
+    return None
+
+
+def _ssm_error(start_response: Callable[..., Any], code: str, message: str) -> list[bytes]:
+    # SSM's JSON 1.1 errors: the code in "__type".
+    body = json.dumps({"__type": code, "message": message}).encode()
+    start_response(
+        "400 Bad Request",
+        [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(body)))],
+    )
+    return [body]
 
 
 def _bucket_name(environ: dict[str, Any]) -> str | None:

@@ -23,7 +23,7 @@ import builder
 
 PACKAGE = "builder"
 # Add a new area here when its folder is created.
-AREAS = frozenset({"build", "inspect", "publish", "cleanup", "tune"})
+AREAS = frozenset({"build", "inspect", "publish", "cleanup", "tune", "ci"})
 # Command-line roots that put areas together; they may import any area, and nothing may import them.
 ROOTS = frozenset({"builder.cli", "builder.__main__", "builder.policies.cli"})
 

@@ -13,6 +13,8 @@ from support import chromium, png
 pytestmark = pytest.mark.aws
 
 WINDOW = (1100, 1200)
+
+
 def run_chromium(url: str, profile: Path, *extra: str) -> str:
     return chromium.run(url, profile, *extra, window=WINDOW, budget_ms=3000).stdout
 

@@ -16,6 +16,8 @@ from support.png import read as read_png
 
 RUNTIME = f"python{sys.version_info[0]}.{sys.version_info[1]}"
 WINDOW = (1280, 1400)
+
+
 def run_chromium(url: str, profile: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return chromium.run(url, profile, *extra, window=WINDOW, budget_ms=5000)
 

@@ -24,7 +24,12 @@ def dockerfile(tmp_path: Path) -> Path:
 
 
 def ensure(client, dockerfile: Path, **kwargs) -> str:
-    settings: dict = {"base_image": BASE, "dockerfile": dockerfile, "platform": "linux/amd64", "network": "host"}
+    settings: dict = {
+        "base_image": BASE,
+        "dockerfile": dockerfile,
+        "platform": "linux/amd64",
+        "network": "host",
+    }
     settings.update(kwargs)
     return ensure_build_image(client, **settings)
 

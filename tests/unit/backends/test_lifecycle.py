@@ -20,7 +20,12 @@ from builder.errors import ContainerError
 
 
 def box(client, tmp_path: Path, **kwargs) -> BuildContainer:
-    settings: dict = {"image": "build:1", "platform": "linux/amd64", "network": "host", "notify": lambda _: None}
+    settings: dict = {
+        "image": "build:1",
+        "platform": "linux/amd64",
+        "network": "host",
+        "notify": lambda _: None,
+    }
     settings.update(kwargs)
     return open_container(client, **settings)
 

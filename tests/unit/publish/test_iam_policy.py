@@ -50,3 +50,27 @@ def test_both_policies_come_from_one_module():
     assert "prune" in listing.stdout and "publish" in listing.stdout
     bad = runner.invoke(app, ["iam-policy", "publish", "--bucket", "Bad_{region}"])
     assert bad.exit_code == 2 and "not a valid S3 bucket name" in bad.stderr
+
+
+def test_ssm_parameters_only_when_asked_and_only_the_templates_names():
+    plain = runner.invoke(app, ["iam-policy", "publish"]).stdout
+    assert "ssm:" not in plain
+    result = runner.invoke(
+        app,
+        [
+            "iam-policy",
+            "publish",
+            "--account",
+            "123456789012",
+            "--ssm-parameter",
+            "/layers/{recipe}/{runtime}-{arch}",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    [statement] = [s for s in json.loads(result.stdout)["Statement"] if s["Sid"] == "WriteLayerArnParameters"]
+    assert statement["Action"] == ["ssm:GetParameter", "ssm:PutParameter"]
+    assert statement["Resource"] == "arn:aws:ssm:*:123456789012:parameter/layers/*/*-*"
+    flat = publish_policy(ssm_parameter="layer-{recipe}")["Statement"][-1]["Resource"]
+    assert flat == "arn:aws:ssm:*:*:parameter/layer-*"  # a name without levels: parameter/NAME
+    bad = runner.invoke(app, ["iam-policy", "publish", "--ssm-parameter", "/layers/{recipe} x"])
+    assert bad.exit_code == 2 and "not a parameter name template" in bad.stderr

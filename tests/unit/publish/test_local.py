@@ -87,3 +87,55 @@ def test_runtimes_lambda_is_retiring_warn_by_date():
     blocked = local.warnings(old, dt.date(2026, 11, 26))[0]
     assert "updating them since 2026-08-31" in blocked and "no function can start using this layer" in blocked
     assert local.warnings(make_layer(runtime="python3.12"), dt.date(2026, 11, 26)) == []
+
+
+# ---- a layers folder assembled from CI artifacts ----------------------------------------------
+
+
+def _flat_artifact(root, files, name, **layer):
+    """A target's folder uploaded alone: its files at the top of the artifact's folder."""
+    built = files.write_layer(root / ".scratch" / name, **layer)
+    built.rename(root / name)
+    return root / name
+
+
+def test_artifacts_downloaded_side_by_side_are_found_however_they_are_nested(tmp_path, files):
+    layers = tmp_path / "layers"
+    _flat_artifact(layers, files, "layer-demo-python3.12-x86_64")
+    files.write_layer(layers / "layer-demo-python3.12-arm64", arch="arm64")  # <artifact>/<recipe>/<target>
+    files.write_layer(layers / "layer-other", recipe="other")  # another recipe's artifact: not ours
+    found = local.find("demo", layers, [])
+    assert [(layer.target, layer.folder.relative_to(layers).as_posix()) for layer in found] == [
+        ("python3.12-arm64", "layer-demo-python3.12-arm64/demo/python3.12-arm64"),
+        ("python3.12-x86_64", "layer-demo-python3.12-x86_64"),
+    ]
+
+
+def test_two_copies_of_one_target_are_one_layer_when_their_zips_are_the_same(tmp_path, files):
+    layers = tmp_path / "layers"
+    files.write_layer(layers)
+    files.write_layer(layers / "artifact-a")
+    _flat_artifact(layers, files, "artifact-b")
+    [layer] = local.find("demo", layers, [])
+    assert layer.folder == layers / "demo" / "python3.12-x86_64"  # where build writes it comes first
+
+
+def test_a_target_built_twice_with_different_content_names_both_copies(tmp_path, files):
+    layers = tmp_path / "layers"
+    files.write_layer(layers / "job-1", content="v1")
+    files.write_layer(layers / "job-2", content="v2")
+    files.write_layer(layers / "job-3", arch="arm64")
+    with pytest.raises(ConfigError, match="built twice with different content") as caught:
+        local.find("demo", layers, [])
+    message = caught.value.message
+    assert str(layers / "job-1" / "demo" / "python3.12-x86_64") in message
+    assert str(layers / "job-2" / "demo" / "python3.12-x86_64") in message
+    digests = [
+        json.loads((layers / job / "demo" / "python3.12-x86_64" / "manifest.json").read_text())["zip"][
+            "sha256"
+        ]
+        for job in ("job-1", "job-2")
+    ]
+    assert all(digest in message for digest in digests) and digests[0] != digests[1]
+    # The conflict is in python3.12-x86_64 only: the other target can still be published alone.
+    assert [layer.target for layer in local.find("demo", layers, [], archs=["arm64"])] == ["python3.12-arm64"]

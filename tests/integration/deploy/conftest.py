@@ -1,0 +1,46 @@
+"""The deployment tools' real clients: aws-sam-cli in a virtual environment of its own."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+SAM_VENV = REPO / ".venv-sam"
+INSTALL_TIMEOUT_SECONDS = 900
+
+
+@pytest.fixture(scope="session")
+def sam() -> str:
+    """The `sam` executable: $LAYER_BUILDER_SAM (tests/run.sh sets it), else .venv-sam/bin/sam,
+    made here when missing (aws-sam-cli pins its own dependencies: they must not mix with the
+    tool's). FAILS, never skips, when it cannot be had."""
+    given = os.environ.get("LAYER_BUILDER_SAM")
+    if given:
+        if not Path(given).is_file():
+            pytest.fail(f"LAYER_BUILDER_SAM={given} does not exist")
+        return given
+    sam = SAM_VENV / "bin" / "sam"
+    if not sam.is_file():
+        for command in (
+            [sys.executable, "-m", "venv", str(SAM_VENV)],
+            [str(SAM_VENV / "bin" / "python"), "-m", "pip", "install", "-q", "aws-sam-cli"],
+        ):
+            done = subprocess.run(command, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_SECONDS)
+            if done.returncode != 0:
+                pytest.fail(f"{' '.join(command)} failed:\n{done.stderr}")
+    return str(sam)
+
+
+def sam_env(path_first: list[str] | None = None) -> dict[str, str]:
+    """The environment sam runs in: no telemetry, the tool under test as $(LAYER_BUILDER)."""
+    env = dict(os.environ)
+    env["SAM_CLI_TELEMETRY"] = "0"
+    env["LAYER_BUILDER"] = f"{sys.executable} -m builder"
+    env["PATH"] = os.pathsep.join([*(path_first or []), env.get("PATH", "")])
+    env.pop("ARTIFACTS_DIR", None)
+    return env
