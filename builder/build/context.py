@@ -7,9 +7,7 @@ step's BuildError (the message starts with the step's name).
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
-import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -17,7 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from builder import manifest
-from builder.build import lock, minimize, steps
+from builder.build import leftovers, lock, minimize, steps
 from builder.build.backends import base
 from builder.errors import BuildError, ConfigError
 from builder.recipe import BYTECODE_MODES, Recipe
@@ -136,13 +134,15 @@ def check_request(recipe: Recipe, target: Target, options: BuildOptions, progres
 @contextmanager
 def workspace(options: BuildOptions) -> Iterator[Path]:
     root = options.output_root / ".work"
-    root.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(dir=root, prefix=f"{os.getpid()}-"))
-    try:
-        yield work
-    finally:
-        if not options.keep_work:
-            shutil.rmtree(work, ignore_errors=True)
+    leftovers.clear_work(root)  # what killed builds left; never the folder of a running one
+    with leftovers.owned_dir(root, "") as work:
+        try:
+            yield work
+        finally:
+            if options.keep_work:
+                leftovers.keep(work)
+            else:
+                shutil.rmtree(work, ignore_errors=True)
 
 
 @dataclass(frozen=True, kw_only=True)
