@@ -47,6 +47,9 @@ def publish(
     max_attempts: int = typer.Option(
         aws.DEFAULT_MAX_ATTEMPTS, "--max-attempts", help="Attempts per AWS call."
     ),
+    read_timeout: float = typer.Option(
+        aws.DEFAULT_READ_TIMEOUT, "--read-timeout", help="Seconds to wait for an AWS answer."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON on stdout."),
 ) -> None:
     """Publish the built layers of RECIPE to every --region (and --role-arn account)."""
@@ -71,7 +74,7 @@ def publish(
         ),
         bucket=naming.bucket_template(bucket, len(regions), len(roles)),
         dry_run=dry_run,
-        aws_options=aws.AwsOptions(max_attempts=max_attempts),
+        aws_options=aws.AwsOptions(max_attempts=max_attempts, read_timeout=read_timeout),
     )
     warnings = runner.warnings(request.layers, dt.date.today())
     render.warnings(warnings)

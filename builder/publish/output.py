@@ -119,4 +119,5 @@ def _outcome(outcome: Outcome) -> dict[str, Any]:
         "permissions_present": [grant.to_json() for grant in plan.granted],
         "permissions_not_asked": [grant.to_json() for grant in plan.extra],
         "error": outcome.error,
+        "notes": list(outcome.notes),
     }

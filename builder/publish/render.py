@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.markup import escape
+
 from builder.console import console, err_console
 from builder.publish.local import LocalLayer
 from builder.publish.runner import RegionRun
@@ -57,6 +59,12 @@ def results(layers: Sequence[LocalLayer], runs: Sequence[RegionRun], warnings: d
                 console.print(
                     f"[yellow]note[/yellow]: {run.label} {plan.layer.name}:{plan.existing.version if plan.existing else '?'}"
                     f" also lets {grant.describe()} use it; not asked for, left as it is"
+                )
+    for run in runs:
+        for outcome in run.outcomes:
+            for note in outcome.notes:
+                console.print(
+                    f"[yellow]warning[/yellow]: {run.label} {outcome.plan.layer.name}: {escape(note)}"
                 )
     for target, lines in warnings.items():
         for line in lines:

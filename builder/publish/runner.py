@@ -8,6 +8,7 @@ A region that fails is recorded and the others go on.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 from collections.abc import Callable, Sequence
@@ -20,9 +21,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from builder import aws
 from builder.errors import ConfigError, LayerBuilderError
 from builder.publish import local, naming, state
-from builder.publish.apply import Outcome, apply_layer
+from builder.publish.apply import Outcome, Publisher, apply_layer
 from builder.publish.local import LocalLayer
-from builder.publish.plan import LayerPlan, Options, needs_bucket, plan_layer
+from builder.publish.plan import LayerPlan, Options, needs_bucket, needs_publish, plan_layer
 
 # Reports a region's progress: (account region label, phase, fraction done or None).
 Progress = Callable[[str, str, float | None], None]
@@ -57,6 +58,7 @@ class RegionRun:
     session: aws.Account | None = field(default=None, repr=False)  # None: the account did not open
     lam: Any = field(default=None, repr=False)
     s3: Any = field(default=None, repr=False)  # made only when a zip goes through S3
+    publisher: Publisher | None = field(default=None, repr=False)  # PublishLayerVersion, no retries
 
     @property
     def label(self) -> str:
@@ -125,6 +127,8 @@ def _plan(run: RegionRun, request: Request, progress: Progress) -> None:
             name = naming.bucket_name(request.bucket, account=run.account, region=run.region)
             run.s3 = _client(run, "s3", request)
             bucket = state.read_bucket(run.s3, name, run.account)
+        if not request.dry_run and any(needs_publish(x, states[x.name]) for x in request.layers):
+            run.publisher = _publisher(run, request)
     except (ClientError, BotoCoreError) as exc:
         run.error = f"reading: {aws.describe(exc)}"
         progress(run.label, f"[red]failed[/red]: {run.error}", None)
@@ -147,6 +151,15 @@ def _client(run: RegionRun, service: str, request: Request) -> Any:
         return aws.client(run.session, service, run.region, request.aws_options)
 
 
+def _publisher(run: RegionRun, request: Request) -> Publisher:
+    """A Lambda client that makes one attempt per call, for PublishLayerVersion only: a retry of a
+    call whose answer was lost would publish a second version (once.py retries it safely)."""
+    single = dataclasses.replace(request.aws_options, max_attempts=1)
+    with _CLIENTS:
+        client = aws.client(run.session, "lambda", run.region, single) if run.session else None
+    return Publisher(client=client, attempts=request.aws_options.max_attempts)
+
+
 def _apply(run: RegionRun, progress: Progress) -> None:
     if run.error is not None:
         return
@@ -158,6 +171,7 @@ def _apply(run: RegionRun, progress: Progress) -> None:
             run.region,
             plan,
             lambda text, fraction: progress(run.label, text, fraction),
+            run.publisher,
         )
         run.outcomes.append(outcome)
     failed = [o for o in run.outcomes if o.status == "failed"]
