@@ -10,7 +10,7 @@ import typer
 
 from builder import aws
 from builder.console import console, err_console, handle_errors
-from builder.errors import AwsError
+from builder.errors import AwsError, FileSystemError
 from builder.publish import grants, local, naming, output, render, runner
 from builder.publish.plan import Options
 from builder.publish.progress import RegionProgress
@@ -80,7 +80,12 @@ def publish(
     render.warnings(warnings)
     with RegionProgress(err_console) as progress:
         runs = runner.publish_all(request, progress.update)
-    written = [] if dry_run else output.write_published(request.layers, runs)
+    written: list[Path] = []
+    not_recorded: FileSystemError | None = None
+    try:
+        written = [] if dry_run else output.write_published(request.layers, runs)
+    except FileSystemError as exc:  # the ARNs are printed below all the same, then this is raised
+        not_recorded = exc
     if as_json:
         report = output.report_json(request.layers, runs, warnings, dry_run)
         console.out(json.dumps({**report, "published_json": [str(p) for p in written]}, indent=2))
@@ -88,6 +93,8 @@ def publish(
         if dry_run:
             render.plans(runs)
         render.results(request.layers, runs, warnings)
+    if not_recorded is not None:
+        raise not_recorded
     _fail_on_problems(runs, len(request.layers))
 
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from builder.errors import FileSystemError, os_error
 from builder.publish.apply import Outcome
 from builder.publish.local import LocalLayer
 from builder.publish.runner import RegionRun
@@ -23,21 +24,32 @@ FORMAT = 1
 
 
 def write_published(layers: Sequence[LocalLayer], runs: Sequence[RegionRun]) -> list[Path]:
+    """Write every layer's published.json; an OSError (disk full, read-only) becomes a
+    FileSystemError naming the file, raised after the others are written."""
     written = []
+    failed: FileSystemError | None = None
     for layer in layers:
         entries = [
             (run, outcome)
             for run in runs
             for outcome in run.outcomes
-            if outcome.plan.layer.target == layer.target and outcome.arn and outcome.status != "failed"
+            # A version whose later step (a permission) failed was still published: record it.
+            if outcome.plan.layer.target == layer.target and outcome.arn
         ]
         if entries:
-            written.append(_merge(layer, entries))
+            try:
+                written.append(_merge(layer, entries))
+            except OSError as exc:
+                failed = failed or os_error(
+                    exc, "could not record the published ARNs in", layer.folder / PUBLISHED
+                )
+    if failed is not None:
+        raise failed
     return written
 
 
 def _merge(layer: LocalLayer, entries: Sequence[tuple[RegionRun, Outcome]]) -> Path:
-    path = layer.folder / "published.json"
+    path = layer.folder / PUBLISHED
     accounts: dict[str, dict[str, Any]] = {}
     try:
         old = json.loads(path.read_text(encoding="utf-8"))
