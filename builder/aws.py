@@ -30,7 +30,15 @@ import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    ParamValidationError,
+)
 
 from builder import __version__
 from builder.errors import AwsError, ConfigError
@@ -39,6 +47,9 @@ from builder.suggest import did_you_mean
 # Enough attempts to ride out a short throttling burst, few enough that a real outage ends the
 # call in well under a minute (botocore caps each backoff at 20 s).
 DEFAULT_MAX_ATTEMPTS = 6
+
+DEFAULT_READ_TIMEOUT = 60.0
+DEFAULT_CONNECT_TIMEOUT = 60.0
 
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
 # A boto3 session must not make clients in two threads at once
@@ -59,12 +70,21 @@ class AwsOptions:
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     max_pool_connections: int = 10
     role_session_name: str = "layer-builder"
+    # How long one call waits for an answer (botocore's default is 60 s). A call whose answer does
+    # not come in time may still have been carried out: see publish/once.py.
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_attempts <= 20:
             raise ConfigError(
                 f"--max-attempts must be between 1 and 20, got {self.max_attempts}",
                 hint="each attempt backs off up to 20 s; 6 is a good default",
+            )
+        if not 0 < self.read_timeout <= 3600:
+            raise ConfigError(
+                f"--read-timeout must be more than 0 and at most 3600 seconds, got {self.read_timeout}",
+                hint="60 s (botocore's default) suits most networks",
             )
 
 
@@ -118,6 +138,8 @@ def validate_role_arn(role_arn: str) -> str:
 def client_config(options: AwsOptions) -> Config:
     return Config(
         retries={"mode": "adaptive", "total_max_attempts": options.max_attempts},
+        read_timeout=options.read_timeout,
+        connect_timeout=options.connect_timeout,
         max_pool_connections=options.max_pool_connections,
         user_agent_extra=f"layer-builder/{__version__}",
     )
@@ -230,4 +252,19 @@ def _no_credentials() -> AwsError:
     return AwsError(
         "no AWS credentials found",
         hint="configure credentials (aws configure, AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)",
+    )
+
+
+def may_have_been_carried_out(exc: BaseException) -> bool:
+    """Whether a failed call may still have been carried out by AWS.
+
+    A 4xx answer (other than a throttle, which AWS sends before doing anything) is a refusal, and a
+    request that never left (no connection, a bad parameter) did nothing. Anything else (a 5xx, a
+    reset or closed connection, no answer before the read timeout) leaves the outcome unknown: the
+    request may have been received and acted on after all."""
+    if isinstance(exc, ClientError):
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        return status >= 500 or status == 0
+    return not isinstance(
+        exc, (ParamValidationError, EndpointConnectionError, ConnectTimeoutError, NoCredentialsError)
     )

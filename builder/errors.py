@@ -93,3 +93,29 @@ class StackError(LayerBuilderError):
     """The layers (and function code) given to `check` cannot work together on Lambda."""
 
     exit_code = 11
+
+
+class FileSystemError(LayerBuilderError):
+    """A file or folder could not be written: disk full, permission denied, read-only file system."""
+
+    exit_code = 12
+
+
+# errno -> what to do; anything else gets the general hint.
+_OS_HINTS = {
+    28: "the disk is full (ENOSPC): free space on the file system that holds it, or write elsewhere",
+    122: "the disk quota is used up (EDQUOT): free space, or write elsewhere",
+    13: "permission denied (EACCES): check who owns the folder, or write elsewhere",
+    1: "operation not permitted (EPERM): check who owns the folder, or write elsewhere",
+    30: "the file system is read-only (EROFS): write to a folder on a writable file system",
+}
+
+
+def os_error(exc: OSError, what: str, path: object = None) -> FileSystemError:
+    """One line for an OSError: what could not be done, to which path, why, and a hint by errno."""
+    where = path if path is not None else exc.filename
+    reason = exc.strerror or str(exc)
+    return FileSystemError(
+        f"{what} {where}: {reason}" if where is not None else f"{what}: {reason}",
+        hint=_OS_HINTS.get(exc.errno or 0, "check free disk space and the folder's permissions"),
+    )

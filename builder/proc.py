@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from builder.errors import BuildError
+from builder.errors import BuildError, FileSystemError, os_error
 
 TAIL_LINES = 20
+LINE_CHARS = 400  # pip can print a whole traceback as one line of 90,000 characters
+# What a child prints when the file system refuses it ("[Errno 28] No space left on device: '/x'").
+OS_ERROR = re.compile(r"\[Errno (?P<errno>\d+)\] (?P<reason>[^:'\n]+)(?::\s*'(?P<path>[^'\n]+)')?")
+FILE_SYSTEM_ERRNOS = frozenset({1, 13, 28, 30, 122})  # EPERM EACCES ENOSPC EROFS EDQUOT
 
 
 @dataclass(frozen=True)
@@ -25,7 +30,21 @@ class Result:
 
     def tail(self, lines: int = TAIL_LINES) -> str:
         text = (self.stderr.strip() or self.stdout.strip()).splitlines()
-        return "\n".join(text[-lines:])
+        return "\n".join(_cut(line) for line in text[-lines:])
+
+    def file_system_error(self, step: str) -> FileSystemError | None:
+        """A FileSystemError when the output says the disk was full or a path could not be written."""
+        for stream in (self.stderr, self.stdout):
+            for found in OS_ERROR.finditer(stream):
+                errno = int(found["errno"])
+                if errno in FILE_SYSTEM_ERRNOS:
+                    error = OSError(errno, found["reason"].strip(), found["path"])
+                    return os_error(error, f"{step}: {Path(self.argv[0]).name} could not write")
+        return None
+
+
+def _cut(line: str) -> str:
+    return line if len(line) <= LINE_CHARS else f"{line[:LINE_CHARS]}... ({len(line):,} characters)"
 
 
 def run(
@@ -56,6 +75,9 @@ def run(
         raise BuildError(step, f"{Path(args[0]).name} did not finish within {timeout:.0f} s") from exc
     result = Result(args, done.returncode, done.stdout, done.stderr)
     if check and not result.ok:
+        failed = result.file_system_error(step)
+        if failed is not None:
+            raise failed
         raise BuildError(step, f"{Path(args[0]).name} exited with {result.returncode}:\n{result.tail()}")
     return result
 

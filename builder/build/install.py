@@ -37,4 +37,6 @@ def install_locked(lock_path: Path, target: Target, site: Path) -> None:
             f"a downloaded wheel does not match the hash in {lock_path}:\n{result.tail(10)}",
             hint="the index served a different file than the lock recorded; re-lock only if you trust the change",
         )
-    raise BuildError(steps.INSTALL, f"pip install failed:\n{result.tail()}")
+    raise result.file_system_error(steps.INSTALL) or BuildError(
+        steps.INSTALL, f"pip install failed:\n{result.tail()}"
+    )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from builder import zips
+from builder.build import leftovers
 from builder.zips import ZipFacts
 
 
@@ -33,29 +33,26 @@ def atomic_dir(final: Path) -> Iterator[Path]:
     """Yield an empty sibling folder; on success it replaces `final`, on any failure it vanishes.
 
     The old output stays in place until the new one is complete, so a failed or interrupted build
-    never leaves a partial artifact and never destroys a good one.
+    never leaves a partial artifact and never destroys a good one. The staging folder is locked
+    while the build runs and the swap holds the target's lock (see leftovers.py), so a build
+    starting meanwhile neither deletes the staging folder nor catches the swap half done.
     """
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.new-"))
-    staging.chmod(0o755)  # mkdtemp makes it private; the output folder is not
-    try:
-        yield staging
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    previous = final.parent / f".{final.name}.old-{os.getpid()}"
-    if final.exists():
-        os.replace(final, previous)
-    os.replace(staging, final)
-    shutil.rmtree(previous, ignore_errors=True)
+    with leftovers.owned_dir(final.parent, f".{final.name}.new-") as staging:
+        staging.chmod(0o755)  # mkdtemp makes it private; the output folder is not
+        try:
+            yield staging
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        with leftovers.target_lock(final.parent, final.name):
+            previous = final.parent / f".{final.name}.old-{os.getpid()}-{staging.name.rsplit('-', 1)[-1]}"
+            if final.exists():
+                os.replace(final, previous)
+            os.replace(staging, final)
+            shutil.rmtree(previous, ignore_errors=True)
 
 
 def clear_leftovers(parent: Path, name: str) -> None:
-    """Remove .new-/.old- folders left by a build that was killed (SIGKILL, power loss)."""
-    final = parent / name
-    for leftover in parent.glob(f".{name}.*-*"):
-        if leftover.is_dir():
-            if leftover.name.startswith(f".{name}.old-") and not final.exists():
-                os.replace(leftover, final)  # killed between the two renames: restore the good one
-            else:
-                shutil.rmtree(leftover, ignore_errors=True)
+    """Remove .new-/.old- folders left by a build that was killed (SIGKILL, power loss), never
+    those of a build still running."""
+    leftovers.clear_target(parent, name)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from builder import manifest
+from builder.build import leftovers
 from builder.build.options import BuildOptions
 from builder.recipe import Recipe
 from builder.runtimes import Target
@@ -23,10 +22,12 @@ def output_dir(options: BuildOptions, recipe: Recipe, target: Target) -> Path:
 def workspace(options: BuildOptions) -> Iterator[Path]:
     """A fresh scratch folder under the output root's .work/, removed afterwards unless kept."""
     root = options.output_root / ".work"
-    root.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(dir=root, prefix=f"{os.getpid()}-"))
-    try:
-        yield work
-    finally:
-        if not options.keep_work:
-            shutil.rmtree(work, ignore_errors=True)
+    leftovers.clear_work(root)  # what killed builds left; never the folder of a running one
+    with leftovers.owned_dir(root, "") as work:
+        try:
+            yield work
+        finally:
+            if options.keep_work:
+                leftovers.keep(work)
+            else:
+                shutil.rmtree(work, ignore_errors=True)

@@ -16,7 +16,7 @@ from types import FrameType
 
 import typer
 
-from builder import accounts, aws
+from builder import accounts, aws, prompt
 from builder.cleanup import job, render, report, runner
 from builder.cleanup.apply import DONE
 from builder.cleanup.plan import Item
@@ -189,9 +189,12 @@ def _stop_on_interrupt(stop: threading.Event) -> Iterator[None]:
 def _confirm(planned: list[Item]) -> bool:
     size = report.human_bytes(sum(item.size or 0 for item in planned))
     try:
-        if typer.confirm(f"Delete {len(planned)} versions ({size})?", err=True):
-            return True
-    except typer.Abort:  # end of input or Ctrl-C: nobody to answer (typer's own, not click's)
+        answer = prompt.confirm(f"Delete {len(planned)} versions ({size})?")
+    except KeyboardInterrupt:  # Ctrl-C ends the question at once (see builder/prompt.py)
+        answer = None
+    if answer:
+        return True
+    if answer is None:  # Ctrl-C or end of input: end the question's line
         err_console.print()
     raise ConfigError(
         "not confirmed: nothing was deleted", hint="answer y, or pass --yes to skip the question"

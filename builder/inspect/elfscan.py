@@ -15,8 +15,9 @@ from pathlib import Path
 
 from elftools.common.exceptions import ELFError
 
+from builder.inspect import bounds
 from builder.layer import elfcheck
-from builder.runtimes import architectures
+from builder.runtimes import architectures, limits
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -26,18 +27,23 @@ class ElfFile:
     glibc: tuple[int, int] | None  # the newest glibc it needs
 
 
-def scan_elf(path: Path) -> tuple[ElfFile, ...]:
+def scan_elf(path: Path, cap: int | None = None) -> tuple[ElfFile, ...]:
+    """The ELF files of the zip; members over `cap` bytes (default: Lambda's unzipped limit) are
+    not copied out to be read."""
+    cap = limits().unzipped_bytes if cap is None else cap
     found: list[ElfFile] = []
     with zipfile.ZipFile(path) as archive, tempfile.TemporaryDirectory(prefix="lb-elf-") as scratch:
         copy = Path(scratch) / "member"
         for info in archive.infolist():
-            if info.is_dir() or not elfcheck.may_be_elf(info.filename):
+            if info.is_dir() or not elfcheck.may_be_elf(info.filename) or bounds.unsafe_path(info.filename):
                 continue
+            if info.file_size > cap or bounds.is_symlink(info):
+                continue  # no library that big fits in a layer; the size check says so
             with archive.open(info) as member:
                 if member.read(4) != elfcheck.ELF_MAGIC:
                     continue
             with archive.open(info) as member, copy.open("wb") as out:
-                shutil.copyfileobj(member, out, 1 << 20)
+                shutil.copyfileobj(member, out, 1 << 20)  # at most file_size bytes: zipfile stops there
             try:
                 elf = elfcheck.read_elf_info(copy)
             except (ELFError, OSError, ValueError, KeyError):

@@ -21,6 +21,7 @@ from typing import Literal
 
 from builder import probes, proc
 from builder.errors import BuildError
+from builder.inspect import bounds
 from builder.probes.import_timer import FAILED, MARK
 
 STEP = "inspect: import time"
@@ -174,7 +175,7 @@ def measure(
         return not_measured("no imports to time")
     root = scratch / "opt"
     with zipfile.ZipFile(zip_path) as archive:
-        archive.extractall(root)
+        bounds.extract(archive, root)  # only what stays under root; the caller checked the sizes
     # Lambda's order: python/lib/pythonX.Y/site-packages, then python/ (and /var/task first, not here).
     sites = sorted(str(p) for p in root.glob("python/lib/python3.*/site-packages"))
     sites.append(str(root / "python"))

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from builder.inspect import importtime, zipscan
+from builder.inspect import bounds, importtime, zipscan
 from builder.inspect.importtime import ImportTimes
 from builder.inspect.sources import Source
 from builder.interpreters import locate as interpreters
@@ -52,6 +52,14 @@ def import_times(
     """Time the smoke imports with an interpreter of the layer's Python and machine, or say why not."""
     if not options.measure:
         return importtime.not_measured("--no-import-time was given")
+    if listing.hazards:
+        return importtime.not_measured(
+            f"the zip has {len(listing.hazards)} unsafe entr{'y' if len(listing.hazards) == 1 else 'ies'} "
+            f"({listing.hazards[0].describe()}): it is not extracted to time imports"
+        )
+    too_large = bounds.too_large_to_extract(listing.unzipped_bytes, limits().unzipped_bytes)
+    if too_large is not None:
+        return importtime.not_measured(too_large)
     imports = options.imports or (source.manifest.verification.smoke.imports if source.manifest else ())
     if not imports:
         why = "the recipe has no smoke imports" if source.manifest else (source.note or "no manifest")

@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from builder.console import console
@@ -60,6 +61,8 @@ def inspection(report: Inspection, *, as_json: bool) -> None:
     )
     if report.source.note:
         console.print(f"[yellow]note[/yellow]: {report.source.note}")
+    for hazard in listing.hazards:
+        console.print(f"[red]unsafe[/red]: {escape(hazard.describe())}")
     _packages(report)
     _minimize(report)
     _import_times(report.imports)
@@ -176,6 +179,7 @@ def inspection_json(report: Inspection) -> dict[str, Any]:
             "note": report.source.note,
         },
         "unzipped_bytes": listing.unzipped_bytes,
+        "hazards": [hazard.to_json() for hazard in listing.hazards],
         "zipped_bytes": listing.zipped_bytes,
         "archive_bytes": listing.archive_bytes,
         "files": listing.file_count,

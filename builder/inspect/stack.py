@@ -118,7 +118,10 @@ class StackPlan:
 
 def plan(parts: Sequence[Part], rules: Rules) -> StackPlan:
     layers = [p for p in parts if p.kind == "layer"]
-    problems: list[str] = []
+    # Unsafe entries first: Lambda's extraction of such a zip is not something to reason about.
+    problems: list[str] = [
+        f"{p.title} has an unsafe entry {h.describe()}" for p in parts for h in p.listing.hazards
+    ]
     warnings: list[str] = []
     if len(layers) > rules.max_layers:
         problems.append(f"{len(layers)} layers; a Lambda function takes at most {rules.max_layers}")

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from builder.errors import ConfigError
+from builder.inspect import bounds
 from builder.layer import distinfo
 
 Kind = Literal["layer", "function"]
@@ -24,6 +26,7 @@ Kind = Literal["layer", "function"]
 # Lambda puts both on sys.path, site-packages first (docs.aws.amazon.com/lambda/latest/dg/packaging-layers.html).
 SITE_PACKAGES = re.compile(r"^python/lib/python3\.\d+/site-packages/")
 PYTHON = "python/"
+UNSAFE = "(unsafe paths)/"  # where entries named ../x or /x are counted
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,6 +56,7 @@ class Listing:
     entries: tuple[Entry, ...]
     packages: tuple[Package, ...]  # largest first
     owners: dict[str, str]  # entry path -> package name
+    hazards: tuple[bounds.Hazard, ...] = ()  # entries extracting could turn against the reader
 
     @property
     def unzipped_bytes(self) -> int:
@@ -78,24 +82,41 @@ class Listing:
 
 
 def scan(path: Path, kind: Kind = "layer") -> Listing:
-    """Read the zip's central directory and its RECORD files; nothing is extracted."""
+    """Read the zip's central directory and its RECORD files (each up to bounds.METADATA_CAP);
+    nothing is extracted. Unsafe entries are listed in `hazards`."""
     try:
         with zipfile.ZipFile(path) as archive:
             infos = [info for info in archive.infolist() if not info.is_dir()]
-            records = {
-                info.filename: archive.read(info).decode("utf-8", "replace")
-                for info in infos
-                if _is_record(info.filename)
-            }
-    except (zipfile.BadZipFile, OSError) as exc:
+            found = bounds.hazards(archive, infos)
+            unsafe = {
+                h.path for h in found if h.kind != "bomb"
+            }  # a bomb RECORD: reported as over the cap too
+            records: dict[str, str] = {}
+            for info in infos:
+                if not _is_record(info.filename) or info.filename in unsafe:
+                    continue
+                data = bounds.read_capped(archive, info, bounds.METADATA_CAP)
+                if data is None:  # reported, never read whole
+                    detail = f"{info.file_size:,} bytes, the cap is {bounds.METADATA_CAP:,}"
+                    found.append(bounds.Hazard(path=info.filename, kind="oversized", detail=detail))
+                    continue
+                records[info.filename] = data.decode("utf-8", "replace")
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
         raise ConfigError(
             f"cannot read {path} as a zip: {exc}", hint="pass a layer zip (layer.zip) or a function zip"
         ) from exc
     entries = tuple(_entry(info, kind) for info in infos)
-    return group(entries, records, kind=kind, archive_bytes=path.stat().st_size)
+    return group(entries, records, kind=kind, archive_bytes=path.stat().st_size, hazards=tuple(found))
 
 
-def group(entries: tuple[Entry, ...], records: dict[str, str], *, kind: Kind, archive_bytes: int) -> Listing:
+def group(
+    entries: tuple[Entry, ...],
+    records: dict[str, str],
+    *,
+    kind: Kind,
+    archive_bytes: int,
+    hazards: tuple[bounds.Hazard, ...] = (),
+) -> Listing:
     """Sum the entries by package (pure: the zip reading is in `scan`)."""
     exact, by_top, versions = _distributions(records)
     owners: dict[str, str] = {}
@@ -130,7 +151,12 @@ def group(entries: tuple[Entry, ...], records: dict[str, str], *, kind: Kind, ar
         key=lambda p: (-p.unzipped_bytes, p.name),
     )
     return Listing(
-        kind=kind, archive_bytes=archive_bytes, entries=entries, packages=tuple(packages), owners=owners
+        kind=kind,
+        archive_bytes=archive_bytes,
+        entries=entries,
+        packages=tuple(packages),
+        owners=owners,
+        hazards=hazards,
     )
 
 
@@ -146,6 +172,8 @@ def site_of(path: str, kind: Kind) -> str:
 
 def _entry(info: zipfile.ZipInfo, kind: Kind) -> Entry:
     path = info.filename
+    if bounds.unsafe_path(path):  # counted, never taken for a package named '..' or '/'
+        return Entry(path=path, size=info.file_size, compressed=info.compress_size, site="", top=UNSAFE)
     site = site_of(path, kind)
     inside = kind == "function" or bool(site)
     rest = path[len(site) :]

@@ -8,7 +8,6 @@ there is not added again).
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -17,6 +16,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
 from builder.aws import describe, error_code
+from builder.publish import once
 from builder.publish.grants import Grant
 from builder.publish.naming import license_info
 from builder.publish.plan import UPLOAD_PREFIX, LayerPlan, Upload
@@ -38,17 +38,36 @@ class Outcome:
     arn: str | None = None
     added: tuple[Grant, ...] = ()
     error: str | None = None
+    notes: tuple[str, ...] = ()  # warnings: an answer that was lost, a duplicate, an upload left
 
 
-def apply_layer(lam: Any, s3: Any, account: str, region: str, plan: LayerPlan, report: Report) -> Outcome:
+@dataclass(frozen=True, kw_only=True)
+class Publisher:
+    """How PublishLayerVersion is called: a client that makes one attempt per call (see once.py),
+    and how many calls to make at most."""
+
+    client: Any
+    attempts: int
+
+
+def apply_layer(
+    lam: Any,
+    s3: Any,
+    account: str,
+    region: str,
+    plan: LayerPlan,
+    report: Report,
+    publisher: Publisher | None = None,
+) -> Outcome:
     added: list[Grant] = []
     version: int | None = None
     arn: str | None = None
+    notes: list[str] = []
     if not plan.publish and plan.existing is not None:
         version, arn = plan.existing.version, plan.existing.arn
     try:
         if plan.publish:
-            version, arn = _publish(lam, s3, account, region, plan, report)
+            version, arn = _publish(lam, s3, account, region, plan, report, notes, publisher)
         for grant in plan.add:
             report(f"sharing {plan.layer.name}:{version} with {grant.describe()}", None)
             _add_permission(lam, plan.layer.name, int(version or 0), grant)
@@ -61,6 +80,7 @@ def apply_layer(lam: Any, s3: Any, account: str, region: str, plan: LayerPlan, r
             arn=arn,
             added=tuple(added),
             error=str(exc) if isinstance(exc, PublishFailed) else describe(exc),
+            notes=tuple(notes),
         )
     return Outcome(
         plan=plan,
@@ -68,6 +88,7 @@ def apply_layer(lam: Any, s3: Any, account: str, region: str, plan: LayerPlan, r
         version=version,
         arn=arn,
         added=tuple(added),
+        notes=tuple(notes),
     )
 
 
@@ -76,47 +97,81 @@ class PublishFailed(Exception):
 
 
 def _publish(
-    lam: Any, s3: Any, account: str, region: str, plan: LayerPlan, report: Report
+    lam: Any,
+    s3: Any,
+    account: str,
+    region: str,
+    plan: LayerPlan,
+    report: Report,
+    notes: list[str],
+    publisher: Publisher | None,
 ) -> tuple[int, str]:
     layer = plan.layer
     upload = plan.upload
+    publisher = publisher or Publisher(client=lam, attempts=1)
     if upload is None:
         report(f"publishing {layer.name} ({layer.size:,} bytes)", None)
         content: dict[str, Any] = {"ZipFile": layer.zip_path.read_bytes()}
-        return _publish_version(lam, plan, content)
+        return _publish_version(lam, publisher, plan, content, notes)
     if upload.create_bucket:
         report(f"creating bucket {upload.bucket}", None)
         create_bucket(s3, upload.bucket, region, account)
     try:
         _upload(s3, plan, upload, account, report)
         report(f"publishing {layer.name} from s3://{upload.bucket}", None)
-        return _publish_version(lam, plan, {"S3Bucket": upload.bucket, "S3Key": upload.key})
+        return _publish_version(lam, publisher, plan, {"S3Bucket": upload.bucket, "S3Key": upload.key}, notes)
     finally:
         if upload.key.startswith(UPLOAD_PREFIX):  # not --keep-upload
-            # A failed delete leaves the object to the bucket's lifecycle rule; it must not turn a
-            # published layer into a failure.
-            with contextlib.suppress(ClientError, BotoCoreError):
+            # Deleted whether publishing worked or not; a failed delete must not turn a published
+            # layer into a failure, but the object is named so that it does not stay unnoticed.
+            try:
                 s3.delete_object(Bucket=upload.bucket, Key=upload.key, ExpectedBucketOwner=account)
+            except (ClientError, BotoCoreError) as exc:
+                notes.append(upload_left(upload, describe(exc)))
 
 
-def _publish_version(lam: Any, plan: LayerPlan, content: dict[str, Any]) -> tuple[int, str]:
-    layer = plan.layer
-    answer = lam.publish_layer_version(
-        LayerName=layer.name,
-        Description=layer.description,
-        Content=content,
-        CompatibleRuntimes=[layer.manifest.runtime],
-        CompatibleArchitectures=[layer.manifest.arch],
-        LicenseInfo=license_info(layer.manifest),
+def upload_left(upload: Upload, why: str) -> str:
+    """The warning for an upload that could not be deleted: what to delete, and how to make the
+    bucket clean up after such failures (only a bucket made with --create-bucket has that rule;
+    a bucket someone else made is not changed)."""
+    return (
+        f"could not delete the uploaded zip s3://{upload.bucket}/{upload.key} ({why}); delete it with "
+        f"`aws s3 rm s3://{upload.bucket}/{upload.key}`. Unless the bucket has a lifecycle rule for "
+        f"{UPLOAD_PREFIX} (--create-bucket adds one), it stays: add one with `aws s3api "
+        f"put-bucket-lifecycle-configuration --bucket {upload.bucket} --lifecycle-configuration "
+        f'\'{{"Rules":[{{"ID":"{LIFECYCLE_RULE}","Filter":{{"Prefix":"{UPLOAD_PREFIX}"}},'
+        '"Status":"Enabled","Expiration":{"Days":1},'
+        '"AbortIncompleteMultipartUpload":{"DaysAfterInitiation":1}}]}\'`'
     )
-    version, arn = int(answer["Version"]), str(answer["LayerVersionArn"])
-    got = answer.get("Content", {}).get("CodeSha256")
-    if got != layer.code_sha256:
+
+
+def _publish_version(
+    lam: Any, publisher: Publisher, plan: LayerPlan, content: dict[str, Any], notes: list[str]
+) -> tuple[int, str]:
+    layer = plan.layer
+    args = {
+        "LayerName": layer.name,
+        "Description": layer.description,
+        "Content": content,
+        "CompatibleRuntimes": [layer.manifest.runtime],
+        "CompatibleArchitectures": [layer.manifest.arch],
+        "LicenseInfo": license_info(layer.manifest),
+    }
+    done = once.publish(
+        lam,
+        publisher.client,
+        args,
+        code_sha256=layer.code_sha256,
+        known=plan.existing.version if plan.existing is not None else 0,
+        attempts=publisher.attempts,
+    )
+    notes.extend(done.notes)
+    if done.code_sha256 != layer.code_sha256:
         raise PublishFailed(
-            f"Lambda reports CodeSha256 {got} for {arn}, the zip has {layer.code_sha256}: the upload "
-            "was altered on the way; run again (the mismatching version is not reused)"
+            f"Lambda reports CodeSha256 {done.code_sha256} for {done.arn}, the zip has {layer.code_sha256}: "
+            "the upload was altered on the way; run again (the mismatching version is not reused)"
         )
-    return version, arn
+    return done.version, done.arn
 
 
 def _upload(s3: Any, plan: LayerPlan, upload: Upload, account: str, report: Report) -> None:

@@ -10,7 +10,7 @@ import typer
 
 from builder import accounts, aws
 from builder.console import console, err_console, handle_errors
-from builder.errors import AwsError
+from builder.errors import AwsError, FileSystemError
 from builder.publish import grants, local, naming, output, render, runner, ssm
 from builder.publish.plan import Options
 from builder.publish.progress import RegionProgress
@@ -54,12 +54,17 @@ def publish(
     max_attempts: int = typer.Option(
         aws.DEFAULT_MAX_ATTEMPTS, "--max-attempts", help="Attempts per AWS call."
     ),
+    read_timeout: float = typer.Option(
+        aws.DEFAULT_READ_TIMEOUT, "--read-timeout", help="Seconds to wait for an AWS answer."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON on stdout."),
 ) -> None:
     """Publish the built layers of RECIPE to every --region (and --role-arn account)."""
     regions = aws.validate_regions(region)
     roles: list[str | None] = [aws.validate_role_arn(arn) for arn in role_arn or ()] or [None]
-    scope = accounts.Scope.of(roles, regions, options=aws.AwsOptions(max_attempts=max_attempts))
+    scope = accounts.Scope.of(
+        roles, regions, options=aws.AwsOptions(max_attempts=max_attempts, read_timeout=read_timeout)
+    )
     request = runner.Request(
         layers=local.find(
             recipe,
@@ -89,7 +94,12 @@ def publish(
     render.warnings(warnings)
     with RegionProgress(err_console) as progress:
         runs = runner.publish_all(request, progress.update)
-    written = [] if dry_run else output.write_published(request.layers, runs)
+    written: list[Path] = []
+    not_recorded: FileSystemError | None = None
+    try:
+        written = [] if dry_run else output.write_published(request.layers, runs)
+    except FileSystemError as exc:  # the ARNs are printed below all the same, then this is raised
+        not_recorded = exc
     stored = ssm.write_all(runs, parameters, dry_run=dry_run) if parameters else []
     if as_json:
         report = output.report_json(request.layers, runs, warnings, dry_run)
@@ -108,6 +118,8 @@ def publish(
             render.plans(runs)
         render.results(request.layers, runs, warnings)
         render.parameters(stored)
+    if not_recorded is not None:
+        raise not_recorded
     _fail_on_problems(runs, len(request.layers), stored)
 
 

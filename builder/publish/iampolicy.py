@@ -25,6 +25,7 @@ from builder.publish.plan import KEPT_PREFIX, UPLOAD_PREFIX
 LAYER_ACTIONS = ("lambda:ListLayerVersions", "lambda:PublishLayerVersion")
 LAYER_VERSION_ACTIONS = (
     "lambda:AddLayerVersionPermission",
+    "lambda:DeleteLayerVersion",  # only the duplicate a concurrent run of the same content made (once.py)
     "lambda:GetLayerVersion",
     "lambda:GetLayerVersionPolicy",
 )

@@ -7,6 +7,7 @@ sha256 the manifest recorded (a zip edited after the build is not the layer that
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -102,6 +103,7 @@ def check(folder: Path, recipe: str, name_template: str, target: str | None = No
     zip_path = folder / LAYER_ZIP
     if not zip_path.is_file():
         raise ManifestError(f"{zip_path} is missing", hint=f"rebuild it: {_build_command(recipe, target)}")
+    _check_digests(found, folder / MANIFEST, _build_command(recipe, target))
     actual = file_sha256(zip_path).hex()
     if actual != found.zip.sha256:
         raise ManifestError(
@@ -115,6 +117,22 @@ def check(folder: Path, recipe: str, name_template: str, target: str | None = No
         name=naming.layer_name(name_template, found),
         description=naming.description(found),
     )
+
+
+def _check_digests(found: Manifest, path: Path, rebuild: str) -> None:
+    """The manifest holds one digest twice (hex sha256 and base64 CodeSha256): a manifest edited to
+    match a changed zip rarely gets both right, and Lambda compares the published content with the
+    base64 one."""
+    try:
+        same = base64.b64encode(bytes.fromhex(found.zip.sha256)).decode() == found.zip.code_sha256
+    except ValueError:
+        same = False
+    if not same:
+        raise ManifestError(
+            f"{path} does not agree with itself: zip.sha256 {found.zip.sha256} and zip.code_sha256 "
+            f"{found.zip.code_sha256} are not the same digest",
+            hint=f"the manifest was edited after the build; rebuild it: {rebuild}",
+        )
 
 
 def warnings(layer: LocalLayer, today: dt.date) -> list[str]:

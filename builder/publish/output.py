@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from builder.errors import FileSystemError, os_error
 from builder.publish.apply import Outcome
 from builder.publish.local import LocalLayer
 from builder.publish.runner import Run, outcomes
@@ -23,16 +24,27 @@ FORMAT = 1
 
 
 def write_published(layers: Sequence[LocalLayer], runs: Sequence[Run]) -> list[Path]:
+    """Write every layer's published.json; an OSError (disk full, read-only) becomes a
+    FileSystemError naming the file, raised after the others are written."""
     written = []
+    failed: FileSystemError | None = None
     for layer in layers:
         entries = [
             (run, outcome)
             for run in runs
             for outcome in outcomes(run)
-            if outcome.plan.layer.target == layer.target and outcome.arn and outcome.status != "failed"
+            # A version whose later step (a permission) failed was still published: record it.
+            if outcome.plan.layer.target == layer.target and outcome.arn
         ]
         if entries:
-            written.append(_merge(layer, entries))
+            try:
+                written.append(_merge(layer, entries))
+            except OSError as exc:
+                failed = failed or os_error(
+                    exc, "could not record the published ARNs in", layer.folder / PUBLISHED
+                )
+    if failed is not None:
+        raise failed
     return written
 
 
@@ -119,4 +131,5 @@ def _outcome(outcome: Outcome) -> dict[str, Any]:
         "permissions_present": [grant.to_json() for grant in plan.granted],
         "permissions_not_asked": [grant.to_json() for grant in plan.extra],
         "error": outcome.error,
+        "notes": list(outcome.notes),
     }

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import math
+import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from builder.publish.grants import Grant
 from builder.publish.local import LocalLayer
@@ -68,6 +69,9 @@ class Options:
     create_bucket: bool
     keep_upload: bool
     direct_upload_zipped_bytes: int  # Lambda's 50 MB, from data/limits.toml
+    # Part of every upload key, different for every run: two runs uploading the same zip to one
+    # bucket at once must not delete or overwrite each other's object.
+    upload_token: str = field(default_factory=lambda: secrets.token_hex(6))
 
 
 def request_limit(direct_upload_zipped_bytes: int) -> int:
@@ -177,7 +181,7 @@ def _upload(
     if bucket is None:
         return None, "the bucket was not read"
     prefix = KEPT_PREFIX if options.keep_upload else UPLOAD_PREFIX
-    key = f"{prefix}{layer.name}/{layer.manifest.zip.sha256}.zip"
+    key = f"{prefix}{layer.name}/{layer.manifest.zip.sha256}-{options.upload_token}.zip"
     if bucket.status == "other-owner":
         return None, (
             f"bucket {bucket.name} belongs to another account (or this one may not read it): "

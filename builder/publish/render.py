@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.markup import escape
+
 from builder.console import console, err_console
 from builder.publish import runner
 from builder.publish.local import LocalLayer
@@ -59,6 +61,12 @@ def results(layers: Sequence[LocalLayer], runs: Sequence[Run], warnings: dict[st
                 console.print(
                     f"[yellow]note[/yellow]: {run.label} {plan.layer.name}:{plan.existing.version if plan.existing else '?'}"
                     f" also lets {grant.describe()} use it; not asked for, left as it is"
+                )
+    for run in runs:
+        for outcome in runner.outcomes(run):
+            for note in outcome.notes:
+                console.print(
+                    f"[yellow]warning[/yellow]: {run.label} {outcome.plan.layer.name}: {escape(note)}"
                 )
     for target, lines in warnings.items():
         for line in lines:

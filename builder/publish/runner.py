@@ -9,6 +9,7 @@ that fails is recorded and the others go on.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,9 +20,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from builder import accounts, aws
 from builder.errors import AwsError, ConfigError
 from builder.publish import local, naming, state
-from builder.publish.apply import Outcome, apply_layer
+from builder.publish.apply import Outcome, Publisher, apply_layer
 from builder.publish.local import LocalLayer
-from builder.publish.plan import LayerPlan, Options, needs_bucket, plan_layer
+from builder.publish.plan import LayerPlan, Options, needs_bucket, needs_publish, plan_layer
 
 # Reports a region's progress: (account region label, phase, fraction done or None).
 Progress = Callable[[str, str, float | None], None]
@@ -45,6 +46,7 @@ class RegionPublish:
     outcomes: list[Outcome] = field(default_factory=list)
     lam: Any = field(default=None, repr=False)
     s3: Any = field(default=None, repr=False)  # made only when a zip goes through S3
+    publisher: Publisher | None = field(default=None, repr=False)  # PublishLayerVersion, no retries
 
 
 Run = accounts.Outcome[RegionPublish]
@@ -96,6 +98,8 @@ def _plan(target: accounts.AccountRegion, request: Request, progress: Progress) 
             name = naming.bucket_name(request.bucket, account=target.account_id, region=target.region)
             region.s3 = target.client("s3")
             bucket = state.read_bucket(region.s3, name, target.account_id)
+        if not request.dry_run and any(needs_publish(x, states[x.name]) for x in request.layers):
+            region.publisher = _publisher(target)
     except (ClientError, BotoCoreError) as exc:
         raise AwsError(f"reading: {aws.describe(exc)}") from exc
     region.plans = [
@@ -108,6 +112,14 @@ def _plan(target: accounts.AccountRegion, request: Request, progress: Progress) 
     return region
 
 
+def _publisher(target: accounts.AccountRegion) -> Publisher:
+    """A Lambda client that makes one attempt per call, for PublishLayerVersion only: a retry of a
+    call whose answer was lost would publish a second version (once.py retries it safely)."""
+    single = dataclasses.replace(target.options, max_attempts=1)
+    client = aws.client(target.account, "lambda", target.region, single)
+    return Publisher(client=client, attempts=target.options.max_attempts)
+
+
 def _apply(target: accounts.AccountRegion, region: RegionPublish, progress: Progress) -> RegionPublish:
     for plan in region.plans:
         outcome = apply_layer(
@@ -117,6 +129,7 @@ def _apply(target: accounts.AccountRegion, region: RegionPublish, progress: Prog
             target.region,
             plan,
             lambda text, fraction: progress(target.label, text, fraction),
+            region.publisher,
         )
         region.outcomes.append(outcome)
     failed = [o for o in region.outcomes if o.status == "failed"]

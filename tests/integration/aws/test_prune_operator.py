@@ -133,9 +133,16 @@ def test_end_of_input_or_ctrl_c_at_the_prompt_deletes_nothing(cli_process, seed)
     assert "not confirmed: nothing was deleted" in err and "Aborted" not in err
     interrupted = cli_process(*PRUNE, "--apply")
     interrupted.wait_for("Delete 2 versions")
-    interrupted.interrupt()
-    code, out, err = interrupted.finish()
-    assert code == 2, out + err
+    sent = 0
+    while True:  # Ctrl-C until it ends, so a hang fails here instead of waiting for input forever
+        interrupted.interrupt()
+        sent += 1
+        try:
+            code, out, err = interrupted.finish(timeout=10)
+            break
+        except subprocess.TimeoutExpired:
+            assert sent < 3, "Ctrl-C at the prompt was ignored"
+    assert sent == 1 and code == 2, out + err
     assert "not confirmed: nothing was deleted" in err
     assert seed.versions() == before
 

@@ -451,6 +451,18 @@ def test_a_zip_changed_after_the_build_is_refused(publish, layers, seed):
     assert seed.lam.list_layers()["Layers"] == []
 
 
+def test_a_manifest_edited_to_match_a_changed_zip_is_refused(publish, layers, seed):
+    folder = layers / "demo" / "python3.12-x86_64"
+    zip_path = folder / "layer.zip"
+    zip_path.write_bytes(zip_path.read_bytes() + b"tampered")
+    data = json.loads((folder / "manifest.json").read_text())
+    data["zip"]["sha256"] = hashlib.sha256(zip_path.read_bytes()).hexdigest()  # code_sha256 left as built
+    (folder / "manifest.json").write_text(json.dumps(data))
+    result = publish("--region", REGION)
+    assert result.exit_code == 10 and "does not agree with itself" in result.stderr, result.stderr
+    assert seed.lam.list_layers()["Layers"] == []
+
+
 def test_a_failed_verification_or_another_schema_is_refused(cli, server, tmp_path, seed):
     root = tmp_path / "layers"
     layerfiles.write_layer(root, recipe="broken", smoke="failed")

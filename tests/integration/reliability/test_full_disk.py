@@ -1,0 +1,61 @@
+"""A full disk ends in one line naming the path, a hint and exit code 12 (FileSystemError), not a
+traceback: a small tmpfs is mounted for the test where the machine allows it (root)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from builder import proc
+from builder.errors import FileSystemError
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path) -> Iterator[Path]:
+    mount = tmp_path / f"tmpfs-{uuid.uuid4().hex[:6]}"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip() or done.returncode}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False, timeout=30)
+
+
+def fill(folder: Path) -> None:
+    """Write until the file system is full."""
+    try:
+        with (folder / "filler").open("wb") as out:
+            while True:
+                out.write(b"\0" * 4096)
+                out.flush()
+    except OSError:
+        pass
+
+
+def test_a_child_that_runs_out_of_space_is_one_line_with_a_hint(full_disk):
+    fill(full_disk)
+    script = f"open({str(full_disk / 'more')!r}, 'wb').write(b'0' * 1_000_000)"
+    with pytest.raises(FileSystemError) as caught:
+        proc.run([sys.executable, "-c", script], step="install")
+    assert caught.value.exit_code == 12
+    assert (
+        caught.value.message.startswith("install: python")
+        and "No space left on device" in caught.value.message
+    )
+    assert "\n" not in caught.value.message and "disk is full" in (caught.value.hint or "")
+
+
+def test_a_huge_one_line_traceback_is_cut(tmp_path):
+    script = "import sys; sys.stderr.write('x' * 90_000); sys.exit(1)"
+    with pytest.raises(Exception) as caught:
+        proc.run([sys.executable, "-c", script], step="install")
+    assert len(str(caught.value)) < 1_000 and "(90,000 characters)" in str(caught.value)
