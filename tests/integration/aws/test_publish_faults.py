@@ -4,30 +4,16 @@ loses the answer (a 500, a reset connection, an answer slower than the read time
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support import faultproxy, layerfiles
 
 pytestmark = pytest.mark.aws
 
-HERE = Path(__file__).parent
-for name, path in (
-    ("lb_faultproxy", HERE / "faultproxy.py"),
-    ("lb_layerfiles", HERE.parents[1] / "layerfiles.py"),
-):
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-faultproxy = sys.modules["lb_faultproxy"]
-layerfiles = sys.modules["lb_layerfiles"]
 
 REGION = "us-east-1"
 NAME = "demo-py312-x86_64"

@@ -3,7 +3,6 @@ allows mounting one) prints the ARN it made, then one error line with a hint, ex
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import uuid
@@ -11,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import layerfiles
 
 pytestmark = pytest.mark.aws
-ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -43,10 +42,6 @@ def fill(folder: Path) -> None:
 
 
 def test_publish_prints_the_arn_when_published_json_cannot_be_written(full_disk, cli, seed):
-    spec = importlib.util.spec_from_file_location("lb_layerfiles", ROOT / "tests" / "layerfiles.py")
-    assert spec is not None and spec.loader is not None
-    layerfiles = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(layerfiles)
     layers = full_disk / "layers"
     folder = layerfiles.write_layer(layers)
     fill(full_disk)

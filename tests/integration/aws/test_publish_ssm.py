@@ -3,9 +3,7 @@ real CLI and real boto3 against the moto server (which refuses the parameter nam
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,16 +11,12 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from support import layerfiles
 
 from builder.publish.iampolicy import publish_policy
 
 pytestmark = pytest.mark.aws
 
-_spec = importlib.util.spec_from_file_location("lb_layerfiles", Path(__file__).parents[2] / "layerfiles.py")
-assert _spec is not None and _spec.loader is not None
-layerfiles = importlib.util.module_from_spec(_spec)
-sys.modules["lb_layerfiles"] = layerfiles
-_spec.loader.exec_module(layerfiles)
 
 REGIONS = ("us-east-1", "eu-west-1")
 TEMPLATE = "/layers/{recipe}/{runtime}-{arch}"

@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.sam import SAM_VENV
 
-REPO = Path(__file__).resolve().parents[3]
-SAM_VENV = REPO / ".venv-sam"
 INSTALL_TIMEOUT_SECONDS = 900
 
 
@@ -34,13 +33,3 @@ def sam() -> str:
             if done.returncode != 0:
                 pytest.fail(f"{' '.join(command)} failed:\n{done.stderr}")
     return str(sam)
-
-
-def sam_env(path_first: list[str] | None = None) -> dict[str, str]:
-    """The environment sam runs in: no telemetry, the tool under test as $(LAYER_BUILDER)."""
-    env = dict(os.environ)
-    env["SAM_CLI_TELEMETRY"] = "0"
-    env["LAYER_BUILDER"] = f"{sys.executable} -m builder"
-    env["PATH"] = os.pathsep.join([*(path_first or []), env.get("PATH", "")])
-    env.pop("ARTIFACTS_DIR", None)
-    return env

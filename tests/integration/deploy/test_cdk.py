@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.paths import REPO
 
 from builder import manifest
 
 pytestmark = pytest.mark.cdk
 
-REPO = Path(__file__).resolve().parents[3]
 EXAMPLE = REPO / "examples" / "cdk"
 TARGET = "python3.12-x86_64"
 

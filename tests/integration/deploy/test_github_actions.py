@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support.paths import REPO
 from typer.testing import CliRunner
 
 from builder import manifest
 from builder.cli import app
 
-REPO = Path(__file__).resolve().parents[3]
 EXAMPLE = REPO / "examples" / "github-actions"
 WORKFLOW = EXAMPLE / "layers.yml"
 

@@ -4,7 +4,6 @@ unchanged rebuild is answered from layer-builder's cache."""
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import subprocess
 import zipfile
@@ -12,19 +11,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support.paths import REPO
+from support.sam import sam_env
 
 from builder import manifest
 from builder.interpreters.locate import find
 from builder.recipe import parse_recipe
 
-_spec = importlib.util.spec_from_file_location("lb_deploy_conftest", Path(__file__).with_name("conftest.py"))
-assert _spec is not None and _spec.loader is not None
-deploy = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(deploy)
-
 pytestmark = pytest.mark.sam
 
-REPO = Path(__file__).resolve().parents[3]
 EXAMPLE = REPO / "examples" / "sam"
 LAYER = "AnalyticsLayer"
 TARGET = "python3.12-x86_64"
@@ -53,7 +48,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def sam_build(sam: str, project: Path) -> subprocess.CompletedProcess[str]:
     # SAM's own python builder (the function) wants python3.12 on PATH; layer-builder finds its own.
-    env = deploy.sam_env([str(python312().parent)])
+    env = sam_env([str(python312().parent)])
     return subprocess.run([sam, "build"], cwd=project, env=env, capture_output=True, text=True, timeout=1800)
 
 
@@ -115,7 +110,7 @@ def test_the_makefile_target_outside_sam_build_is_refused(tmp_path: Path):
     done = subprocess.run(
         ["make", "-e", "--makefile", "Makefile", "build-AnalyticsLayer"],
         cwd=tmp_path / "project" / "layer",
-        env=deploy.sam_env(),
+        env=sam_env(),
         capture_output=True,
         text=True,
         timeout=300,
@@ -129,7 +124,7 @@ def test_sam_validate_lint_passes_on_the_example_and_fails_on_a_broken_copy(sam:
     done = subprocess.run(
         [sam, "validate", "--lint"],
         cwd=EXAMPLE,
-        env=deploy.sam_env(),
+        env=sam_env(),
         capture_output=True,
         text=True,
         timeout=600,
@@ -141,7 +136,7 @@ def test_sam_validate_lint_passes_on_the_example_and_fails_on_a_broken_copy(sam:
     broken = subprocess.run(
         [sam, "validate", "--lint"],
         cwd=template.parent,
-        env=deploy.sam_env(),
+        env=sam_env(),
         capture_output=True,
         text=True,
         timeout=600,

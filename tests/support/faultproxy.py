@@ -73,7 +73,9 @@ class FaultProxy:
                     self.end_headers()
                     self.wfile.write(ACCESS_DENIED)
                     return
-                upstream = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port, timeout=120)
+                upstream = http.client.HTTPConnection(
+                    target.hostname or "127.0.0.1", target.port, timeout=120
+                )
                 try:
                     upstream.request(self.command, self.path, body=body, headers=headers)
                     answer = upstream.getresponse()
