@@ -36,6 +36,18 @@ AttemptsOpt = typer.Option(
     aws.DEFAULT_MAX_ATTEMPTS, "--max-attempts", help="Attempts per AWS call, throttling retries included."
 )
 JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")
+UnusedDaysOpt = typer.Option(
+    None,
+    "--unused-days",
+    metavar="DAYS",
+    help="Also list the functions not invoked in DAYS (1-455), with what they hold and what refers to them.",
+)
+UnusedFunctionsOpt = typer.Option(
+    None,
+    "--unused-functions",
+    metavar="DAYS",
+    help="Also delete whole functions not invoked in DAYS (1-455), unless something still refers to them.",
+)
 TargetOpt = typer.Option(
     None, "--target-usage", metavar="PERCENT", help="Delete oldest first only until usage is under this."
 )
@@ -56,11 +68,12 @@ def storage(
     layers: list[str] | None = LayersOpt,
     target_usage: float | None = TargetOpt,
     top: int = typer.Option(10, "--top", help="How many of the biggest functions and layers to list."),
+    unused_days: int | None = UnusedDaysOpt,
     max_attempts: int = AttemptsOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Code storage against the quota per region, the biggest holders, and what a prune would free."""
-    policy = _policy(keep, older_than, functions, layers, target_usage)
+    policy = _policy(keep, older_than, functions, layers, target_usage, unused_days)
     request = _request(region, role_arn, policy, max_attempts, storage=True, top=top)
     runs = _plan(request, _now(), threading.Event())
     if as_json:
@@ -76,6 +89,9 @@ def _policy(
     functions: list[str] | None,
     layers: list[str] | None,
     target: float | None,
+    unused_days: int | None = None,
+    *,
+    delete_unused: bool = False,
 ) -> Policy:
     return Policy(
         keep=keep,
@@ -83,6 +99,8 @@ def _policy(
         functions=patterns(functions or (), "--functions"),
         layers=patterns(layers or (), "--layers"),
         target_usage=target,
+        unused_days=unused_days,
+        delete_unused=delete_unused,
     )
 
 
@@ -96,6 +114,7 @@ def prune(
     functions: list[str] | None = FunctionsOpt,
     layers: list[str] | None = LayersOpt,
     target_usage: float | None = TargetOpt,
+    unused_functions: int | None = UnusedFunctionsOpt,
     apply: bool = typer.Option(False, "--apply", help="Delete what the plan lists (default: only print it)."),
     yes: bool = typer.Option(False, "--yes", help="Do not ask before deleting."),
     max_attempts: int = AttemptsOpt,
@@ -107,7 +126,7 @@ def prune(
             "--json --apply needs --yes: a question would come before any plan could be read",
             hint="review the plan with --json alone (or without --json), then run --json --apply --yes",
         )
-    policy = _policy(keep, older_than, functions, layers, target_usage)
+    policy = _policy(keep, older_than, functions, layers, target_usage, unused_functions, delete_unused=True)
     request = _request(region, role_arn, policy, max_attempts)
     now, stop = _now(), threading.Event()
     runs = _plan(request, now, stop)
@@ -189,7 +208,7 @@ def _stop_on_interrupt(stop: threading.Event) -> Iterator[None]:
 def _confirm(planned: list[Item]) -> bool:
     size = report.human_bytes(sum(item.size or 0 for item in planned))
     try:
-        if typer.confirm(f"Delete {len(planned)} versions ({size})?", err=True):
+        if typer.confirm(f"Delete {runner.count_items(planned)} ({size})?", err=True):
             return True
     except typer.Abort:  # end of input or Ctrl-C: nobody to answer (typer's own, not click's)
         err_console.print()

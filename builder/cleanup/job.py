@@ -11,6 +11,8 @@ Its policy comes from environment variables (the SAM template in deploy/cleanup-
     PRUNE_TARGET_USAGE     delete oldest first only until usage is under this percentage
     PRUNE_APPLY            "true" deletes; "false" (the default) only plans
     PRUNE_MAX_ATTEMPTS     attempts per AWS call, throttles included (default 6)
+    PRUNE_UNUSED_DAYS      also look for whole functions not invoked in this many days (1-455)
+    PRUNE_DELETE_UNUSED    "true" deletes those (with PRUNE_APPLY); the default only reports them
 
 It logs one JSON object per line (CloudWatch Logs keeps each line as one event, up to 256 KB, so
 the plan is logged a function or layer at a time): a "plan" summary per region, a "delete" line per
@@ -57,12 +59,14 @@ JOB_FILES = (
     "cleanup/brake.py",
     "cleanup/inventory.py",
     "cleanup/job.py",
+    "cleanup/metrics.py",
     "cleanup/model.py",
     "cleanup/plan.py",
     "cleanup/policy.py",
     "cleanup/quota.py",
     "cleanup/report.py",
     "cleanup/runner.py",
+    "cleanup/unused.py",
 )
 HANDLER = "builder.cleanup.job.handler"
 
@@ -88,6 +92,9 @@ def request_from(env: Mapping[str, str]) -> tuple[runner.Request, bool]:
         functions=_patterns(env, "PRUNE_FUNCTIONS"),
         layers=_patterns(env, "PRUNE_LAYERS"),
         target_usage=_float(env, "PRUNE_TARGET_USAGE"),
+        unused_days=_int(env, "PRUNE_UNUSED_DAYS"),
+        # Deleting whole functions is asked for on its own: PRUNE_APPLY alone deletes versions only.
+        delete_unused=_bool(env, "PRUNE_DELETE_UNUSED"),
     )
     roles: list[str | None] = list(split_list([env.get("PRUNE_ROLE_ARNS", "")])) or [None]
     attempts = _int(env, "PRUNE_MAX_ATTEMPTS")
@@ -156,6 +163,8 @@ def _emit_plan(plan: RegionPlan, emit: Callable[[dict[str, Any]], None]) -> None
     )
     for item in plan.delete:
         emit({"event": "delete", **where, **item_json(item)})
+    for function in plan.unused:
+        emit({"event": "unused", **where, **function.to_json()})
     kept: dict[tuple[str, str], dict[str, list[str]]] = {}
     for entry in plan.keep:
         versions = kept.setdefault((entry.item.kind, entry.item.name), {})
