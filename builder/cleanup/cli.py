@@ -11,6 +11,7 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
@@ -26,7 +27,27 @@ from builder.errors import AwsError, ConfigError, Interrupted
 
 job_app = typer.Typer(help="The scheduled storage cleanup job.", no_args_is_help=True)
 
-RegionOpt = typer.Option(..., "--region", help="Region to look at (repeatable).")
+RegionOpt = typer.Option(
+    None,
+    "--region",
+    help="Region to look at (repeatable); with --organization, default: each account's enabled regions.",
+)
+OrganizationOpt = typer.Option(
+    False,
+    "--organization",
+    help="Every ACTIVE account of the organization (run from the management or a delegated administrator account).",
+)
+OuOpt = typer.Option(
+    None,
+    "--ou",
+    metavar="OU_ID",
+    help="With --organization: only the accounts under this OU or root (repeatable).",
+)
+RoleNameOpt = typer.Option(
+    accounts.DEFAULT_ORGANIZATION_ROLE,
+    "--role-name",
+    help="With --organization: the role assumed in each account.",
+)
 RoleOpt = typer.Option(None, "--role-arn", help="Role to assume, one per account (repeatable).")
 KeepOpt = typer.Option(DEFAULT_KEEP, "--keep", help="Newest versions kept per function and per layer.")
 OlderOpt = typer.Option(None, "--older-than", metavar="DAYS", help="Only delete versions older than DAYS.")
@@ -60,8 +81,11 @@ app.add_typer(job_app, name="job")
 @app.command("storage")
 @handle_errors
 def storage(
-    region: list[str] = RegionOpt,
+    region: list[str] | None = RegionOpt,
     role_arn: list[str] | None = RoleOpt,
+    organization: bool = OrganizationOpt,
+    ou: list[str] | None = OuOpt,
+    role_name: str = RoleNameOpt,
     keep: int = KeepOpt,
     older_than: int | None = OlderOpt,
     functions: list[str] | None = FunctionsOpt,
@@ -74,8 +98,9 @@ def storage(
 ) -> None:
     """Code storage against the quota per region, the biggest holders, and what a prune would free."""
     policy = _policy(keep, older_than, functions, layers, target_usage, unused_days)
-    request = _request(region, role_arn, policy, max_attempts, storage=True, top=top)
-    runs = _plan(request, _now(), threading.Event())
+    where = _Where(region, role_arn, organization, ou, role_name)
+    request = _request(where, policy, max_attempts, storage=True, top=top)
+    runs = _plan(request, _now(), threading.Event(), where.organization)
     if as_json:
         _print_json(report.report_json(runs, policy, applied=False))
     else:
@@ -107,8 +132,11 @@ def _policy(
 @app.command("prune")
 @handle_errors
 def prune(
-    region: list[str] = RegionOpt,
+    region: list[str] | None = RegionOpt,
     role_arn: list[str] | None = RoleOpt,
+    organization: bool = OrganizationOpt,
+    ou: list[str] | None = OuOpt,
+    role_name: str = RoleNameOpt,
     keep: int = KeepOpt,
     older_than: int | None = OlderOpt,
     functions: list[str] | None = FunctionsOpt,
@@ -127,9 +155,10 @@ def prune(
             hint="review the plan with --json alone (or without --json), then run --json --apply --yes",
         )
     policy = _policy(keep, older_than, functions, layers, target_usage, unused_functions, delete_unused=True)
-    request = _request(region, role_arn, policy, max_attempts)
+    where = _Where(region, role_arn, organization, ou, role_name)
+    request = _request(where, policy, max_attempts)
     now, stop = _now(), threading.Event()
-    runs = _plan(request, now, stop)
+    runs = _plan(request, now, stop, where.organization)
     if not as_json:
         render.plans(runs, policy)
     planned = [item for run in runs if run.result for item in run.result.plan.delete]
@@ -156,25 +185,51 @@ def job_package(
     console.print(f"wrote {path} ({path.stat().st_size} bytes, sha256 {digest}); handler {job.HANDLER}")
 
 
+@dataclass(frozen=True)
+class _Where:
+    """The accounts and regions options as given."""
+
+    regions: list[str] | None
+    roles: list[str] | None
+    organization: bool
+    ous: list[str] | None
+    role_name: str
+
+
 def _request(
-    regions: list[str],
-    roles: list[str] | None,
-    policy: Policy,
-    max_attempts: int,
-    *,
-    storage: bool = False,
-    top: int = 10,
+    where: _Where, policy: Policy, max_attempts: int, *, storage: bool = False, top: int = 10
 ) -> runner.Request:
-    role_arns: list[str | None] = [aws.validate_role_arn(arn) for arn in roles or ()] or [None]
-    scope = accounts.Scope.of(
-        role_arns, split_list(regions), options=aws.AwsOptions(max_attempts=max_attempts)
+    options = aws.AwsOptions(max_attempts=max_attempts)
+    regions = split_list(where.regions or ())
+    if not where.organization:
+        if where.ous or where.role_name != accounts.DEFAULT_ORGANIZATION_ROLE:
+            raise ConfigError("--ou and --role-name go with --organization", hint="add --organization")
+        if not regions:
+            raise ConfigError("no region given", hint="pass --region, e.g. --region us-east-1")
+        role_arns: list[str | None] = [aws.validate_role_arn(arn) for arn in where.roles or ()] or [None]
+        scope = accounts.Scope.of(role_arns, regions, options=options)
+        return runner.Request(scope=scope, policy=policy, storage=storage, top=top)
+    if where.roles:
+        raise ConfigError(
+            "--organization and --role-arn do not go together",
+            hint="--organization assumes --role-name in every account; use one or the other",
+        )
+    source = accounts.Organization(role_name=where.role_name, ous=tuple(split_list(where.ous or ())))
+    home = aws.validate_regions(regions)[0] if regions else (aws.base_session().region_name or "us-east-1")
+    region_source: accounts.RegionSource = (
+        accounts.Regions(tuple(aws.validate_regions(regions))) if regions else accounts.EnabledRegions(home)
     )
+    scope = accounts.Scope(accounts=(source,), regions=region_source, options=options)
     return runner.Request(scope=scope, policy=policy, storage=storage, top=top)
 
 
-def _plan(request: runner.Request, now: dt.datetime, stop: threading.Event) -> list[runner.Run]:
+def _plan(
+    request: runner.Request, now: dt.datetime, stop: threading.Event, organization: bool = False
+) -> list[runner.Run]:
+    # Over an organization, one line per account rather than one per region.
+    log, progress = (_quiet, _AccountProgress()) if organization else (_progress, accounts.quiet)
     with _stop_on_interrupt(stop):
-        runs = runner.plan_all(request, now, _progress, stop)
+        runs = runner.plan_all(request, now, log, stop, progress)
     if stop.is_set():
         raise Interrupted(
             "interrupted while reading the account: nothing was deleted", hint="run the command again"
@@ -246,6 +301,29 @@ def _print_json(data: object) -> None:
 
 def _progress(message: str) -> None:
     err_console.print(f"[dim]{message}[/dim]")
+
+
+def _quiet(message: str) -> None:
+    pass
+
+
+class _AccountProgress:
+    """One line per account: when all its regions are read, or when it could not be opened."""
+
+    def __init__(self) -> None:
+        self.skipped: set[str] = set()
+        self.lock = threading.Lock()
+
+    def __call__(self, label: str, state: str, detail: str | None) -> None:
+        if state == accounts.ACCOUNT:
+            err_console.print(f"[dim]{label}: read ({detail})[/dim]")
+        elif state == accounts.FAILED and " " in label:
+            account = label.rsplit(" ", 1)[0]
+            with self.lock:
+                first = account not in self.skipped
+                self.skipped.add(account)
+            if first and detail and "could not" in detail:
+                err_console.print(f"[yellow]{account}: skipped[/yellow]: {detail}")
 
 
 def _now() -> dt.datetime:

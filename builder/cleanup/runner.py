@@ -82,7 +82,13 @@ class Request:
         return self.scope.options
 
 
-def plan_all(request: Request, now: dt.datetime, log: Log, stop: threading.Event | None = None) -> list[Run]:
+def plan_all(
+    request: Request,
+    now: dt.datetime,
+    log: Log,
+    stop: threading.Event | None = None,
+    progress: accounts.Progress = accounts.quiet,
+) -> list[Run]:
     """Plan every account region. Once `stop` is set, nothing new is read (what was not started is
     an outcome with a stopped failure); the caller must then not apply."""
 
@@ -94,7 +100,7 @@ def plan_all(request: Request, now: dt.datetime, log: Log, stop: threading.Event
         planned = plan_region(client, target.account_id, target.region, request, now, log, cw=cw)
         return RegionPrune(plan=planned.plan, holders=planned.holders, client=client, cw=cw, brake=brake)
 
-    return accounts.run(request.scope, plan_one, stop=stop)
+    return accounts.run(request.scope, plan_one, stop=stop, progress=progress)
 
 
 @dataclass(frozen=True, kw_only=True)
