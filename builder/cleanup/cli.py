@@ -18,7 +18,7 @@ from types import FrameType
 import typer
 
 from builder import accounts, aws
-from builder.cleanup import job, render, report, runner
+from builder.cleanup import job, render, report, reports, runner, stackset
 from builder.cleanup.apply import DONE
 from builder.cleanup.plan import Item
 from builder.cleanup.policy import DEFAULT_KEEP, Policy, patterns, split_list
@@ -93,10 +93,23 @@ def storage(
     target_usage: float | None = TargetOpt,
     top: int = typer.Option(10, "--top", help="How many of the biggest functions and layers to list."),
     unused_days: int | None = UnusedDaysOpt,
+    from_reports: str | None = typer.Option(
+        None,
+        "--from-reports",
+        metavar="S3_URL",
+        help="Read the scheduled jobs' reports from s3://BUCKET[/PREFIX] instead of the accounts.",
+    ),
     max_attempts: int = AttemptsOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Code storage against the quota per region, the biggest holders, and what a prune would free."""
+    if from_reports is not None:
+        rows = reports.read(_s3(max_attempts), from_reports)
+        if as_json:
+            _print_json([row.__dict__ for row in rows])
+        else:
+            render.report_rows(rows)
+        return
     policy = _policy(keep, older_than, functions, layers, target_usage, unused_days)
     where = _Where(region, role_arn, organization, ou, role_name)
     request = _request(where, policy, max_attempts, storage=True, top=top)
@@ -183,6 +196,62 @@ def job_package(
     """Write the scheduled job's deployment zip (the SAM template's CodeUri)."""
     path, digest = job.package(output)
     console.print(f"wrote {path} ({path.stat().st_size} bytes, sha256 {digest}); handler {job.HANDLER}")
+
+
+@job_app.command("stackset")
+@handle_errors
+def job_stackset(
+    ou: list[str] = typer.Option(
+        ..., "--ou", metavar="OU_ID", help="Deploy to every account under this OU or root (repeatable)."
+    ),
+    region: list[str] = typer.Option(..., "--region", help="Region to deploy the job to (repeatable)."),
+    report_bucket: str | None = typer.Option(
+        None, "--report-bucket", help="Central bucket for the jobs' JSON reports."
+    ),
+    code_bucket: str = typer.Option(
+        "layer-builder-cleanup-code",
+        "--code-bucket",
+        help="Prefix of the per-region buckets the job's zip is staged in.",
+    ),
+    name: str = typer.Option(stackset.DEFAULT_NAME, "--name", help="Stack set (and function) name."),
+    apply_: bool = typer.Option(False, "--apply", help="The jobs delete (default: plan and report only)."),
+    unused_days: int | None = UnusedDaysOpt,
+    delete_unused: bool = typer.Option(
+        False, "--delete-unused", help="With --apply: the jobs also delete unused functions."
+    ),
+    output: Path = typer.Option(
+        Path("build/cleanup-stackset.json"), "--output", "-o", help="Where to write the template."
+    ),
+    deploy: bool = typer.Option(False, "--deploy", help="Make the calls instead of printing them."),
+) -> None:
+    """A StackSet template that deploys the scheduled job to every account of the OUs, and the commands."""
+    regions = tuple(aws.validate_regions(split_list(region)))
+    partition = stackset.regions_partition(regions, aws.base_session().get_partition_for_region)
+    request = stackset.StackSetRequest(
+        ous=tuple(accounts.validate_ou(o) for o in split_list(ou)),
+        regions=regions,
+        partition=partition,
+        code_bucket=code_bucket,
+        report_bucket=stackset.report_bucket_name(report_bucket, partition) if report_bucket else None,
+        name=name,
+        apply=apply_,
+        unused_days=Policy(unused_days=unused_days).unused_days,
+        delete_unused=delete_unused,
+    )
+    body = json.dumps(stackset.template(request), indent=2)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(body + "\n", encoding="utf-8")
+    zip_path, _ = job.package(output.with_name("cleanup-job.zip"))
+    err_console.print(f"wrote {output} and {zip_path}")
+    if deploy:
+        stackset.deploy(aws.base_session(), request, body, zip_path.read_bytes(), _progress)
+        return
+    console.out("\n".join(stackset.commands(request, str(output), str(zip_path))), highlight=False)
+
+
+def _s3(max_attempts: int) -> object:
+    options = aws.AwsOptions(max_attempts=max_attempts)
+    return aws.base_session().client("s3", config=aws.client_config(options))
 
 
 @dataclass(frozen=True)

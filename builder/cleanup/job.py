@@ -13,6 +13,8 @@ Its policy comes from environment variables (the SAM template in deploy/cleanup-
     PRUNE_MAX_ATTEMPTS     attempts per AWS call, throttles included (default 6)
     PRUNE_UNUSED_DAYS      also look for whole functions not invoked in this many days (1-455)
     PRUNE_DELETE_UNUSED    "true" deletes those (with PRUNE_APPLY); the default only reports them
+    PRUNE_REPORT_BUCKET    a central bucket: each account region's JSON report is written to
+                           ACCOUNT/REGION/YYYY-MM-DD.json there (the StackSet deployment sets it)
 
 It logs one JSON object per line (CloudWatch Logs keeps each line as one event, up to 256 KB, so
 the plan is logged a function or layer at a time): a "plan" summary per region, a "delete" line per
@@ -38,7 +40,7 @@ from builder import accounts, aws, zips
 from builder.cleanup import runner
 from builder.cleanup.plan import RegionPlan
 from builder.cleanup.policy import DEFAULT_KEEP, Policy, patterns, split_list
-from builder.cleanup.report import item_json, kept_json
+from builder.cleanup.report import item_json, kept_json, run_json
 from builder.errors import ConfigError
 
 # What the job imports, relative to the builder package. A test imports the handler from the
@@ -77,7 +79,32 @@ class JobFailed(RuntimeError):
 
 def handler(event: object, context: object) -> dict[str, Any]:
     request, apply = request_from(os.environ)
-    return run_job(request, apply=apply, now=dt.datetime.now(dt.timezone.utc), emit=_print_json)
+    bucket = os.environ.get("PRUNE_REPORT_BUCKET", "").strip()
+    now = dt.datetime.now(dt.timezone.utc)
+    store = _s3_store(bucket, request, now) if bucket else None
+    return run_job(request, apply=apply, now=now, emit=_print_json, store=store)
+
+
+def report_key(account: str, region: str, now: dt.datetime) -> str:
+    return f"{account}/{region}/{now:%Y-%m-%d}.json"
+
+
+def _s3_store(
+    bucket: str, request: runner.Request, now: dt.datetime
+) -> Callable[[runner.Run, dict[str, Any]], None]:
+    import boto3  # the runtime's
+
+    s3 = boto3.client("s3", config=aws.client_config(request.options))
+
+    def store(run: runner.Run, report: dict[str, Any]) -> None:
+        s3.put_object(
+            Bucket=bucket,
+            Key=report_key(run.account, run.region, now),
+            Body=json.dumps(report, default=str, sort_keys=True).encode(),
+            ContentType="application/json",
+        )
+
+    return store
 
 
 def request_from(env: Mapping[str, str]) -> tuple[runner.Request, bool]:
@@ -104,7 +131,12 @@ def request_from(env: Mapping[str, str]) -> tuple[runner.Request, bool]:
 
 
 def run_job(
-    request: runner.Request, *, apply: bool, now: dt.datetime, emit: Callable[[dict[str, Any]], None]
+    request: runner.Request,
+    *,
+    apply: bool,
+    now: dt.datetime,
+    emit: Callable[[dict[str, Any]], None],
+    store: Callable[[runner.Run, dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     runs = runner.plan_all(request, now, lambda message: emit({"event": "progress", "message": message}))
     for run in runs:
@@ -132,6 +164,21 @@ def run_job(
         "hints": runner.hints(runs) if problems else [],
     }
     emit(summary)
+    for run in runs:
+        if store is None:
+            break
+        report = {
+            "account": run.account,
+            "region": run.region,
+            "generated": now.isoformat(),
+            "applied": apply,
+            "policy": request.policy.to_json(),
+            **run_json(run),
+        }
+        try:
+            store(run, report)
+        except Exception as exc:  # the report is extra: its failure is a problem, not a crash
+            problems.append(f"{run.label}: the report could not be written: {exc}")
     if problems:
         raise JobFailed(f"{len(problems)} problems, see the log; versions they cover were kept")
     return summary

@@ -11,6 +11,7 @@ from builder.cleanup.plan import Kept, RegionPlan
 from builder.cleanup.policy import Policy
 from builder.cleanup.quota import Holder
 from builder.cleanup.report import human_bytes
+from builder.cleanup.reports import Row
 from builder.cleanup.runner import RegionPrune, Run, count_items
 from builder.console import console
 
@@ -117,6 +118,34 @@ def _unused(plan: RegionPlan, days: int) -> None:
         why = "; ".join(r.text for r in f.reasons if r.rule != "report-only") or "nothing"
         table.add_row(f.name, human_bytes(f.size), str(f.versions), f"{f.modified:%Y-%m-%d}", f.runtime, why)
     console.print(table)
+
+
+def report_rows(rows: Sequence[Row]) -> None:
+    """One organization-wide table from the jobs' reports."""
+    table = Table(title="code storage from the jobs' reports", title_justify="left")
+    for column in ("account", "region", "report", "used", "of quota", "prune frees", "unused functions"):
+        table.add_column(column, justify="left" if column in ("account", "region", "report") else "right")
+    for row in rows:
+        share = f"{100 * row.used / row.limit:.1f}%" if row.limit else "?"
+        unused = f"{row.unused_count} ({human_bytes(row.unused)})"
+        if row.error:
+            table.add_row(row.account, row.region, row.date, "[red]not read[/red]", row.error[:40], "", "")
+        else:
+            table.add_row(
+                row.account,
+                row.region,
+                row.date,
+                human_bytes(row.used),
+                share,
+                human_bytes(row.freed),
+                unused,
+            )
+    console.print(table)
+    used = sum(r.used for r in rows)
+    console.print(
+        f"{len({r.account for r in rows})} accounts, {len(rows)} account regions: {human_bytes(used)} used, "
+        f"a prune frees {human_bytes(sum(r.freed for r in rows))}, unused functions hold {human_bytes(sum(r.unused for r in rows))}"
+    )
 
 
 def _holders(holders: Sequence[Holder]) -> None:
