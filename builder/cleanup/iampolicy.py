@@ -194,3 +194,62 @@ def organization_policy(*, partition: str, role_name: str) -> dict[str, Any]:
             },
         ],
     }
+
+
+def stackset_policy(*, partition: str, code_bucket: str, report_bucket: str | None) -> dict[str, Any]:
+    """What `job stackset --deploy` calls from the management (or delegated administrator)
+    account: stage the code in the per-region buckets, set up the report bucket, create the stack
+    set and its instances. The member accounts' stacks are created by CloudFormation's own
+    service-linked roles (service-managed permissions), not by this policy."""
+    check_partition(partition)
+    buckets = [f"arn:{partition}:s3:::{code_bucket}-*"]
+    if report_bucket:
+        buckets.append(f"arn:{partition}:s3:::{report_bucket}")
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ReadOrganization",
+                "Effect": "Allow",
+                "Action": ["organizations:DescribeOrganization"],
+                "Resource": "*",
+            },
+            {
+                "Sid": "StageCodeAndReports",
+                "Effect": "Allow",
+                "Action": sorted(["s3:CreateBucket", "s3:PutBucketOwnershipControls", "s3:PutBucketPolicy"]),
+                "Resource": buckets,
+            },
+            {
+                "Sid": "UploadCode",
+                "Effect": "Allow",
+                "Action": ["s3:PutObject"],
+                "Resource": f"arn:{partition}:s3:::{code_bucket}-*/*",
+            },
+            {
+                "Sid": "CreateStackSet",
+                "Effect": "Allow",
+                "Action": sorted(
+                    [
+                        "cloudformation:CreateStackInstances",
+                        "cloudformation:CreateStackSet",
+                        "cloudformation:DescribeStackSet",
+                        "cloudformation:DescribeStackSetOperation",
+                        "cloudformation:ListStackInstances",
+                    ]
+                ),
+                "Resource": f"arn:{partition}:cloudformation:*:*:stackset/*",
+            },
+        ],
+    }
+
+
+@app.command("stackset")
+@handle_errors
+def iam_policy_stackset(
+    partition: str = PartitionOpt,
+    code_bucket: str = typer.Option("layer-builder-cleanup-code", "--code-bucket"),
+    report_bucket: str | None = typer.Option(None, "--report-bucket"),
+) -> None:
+    """Print the IAM policy that `job stackset --deploy` needs."""
+    print_json(stackset_policy(partition=partition, code_bucket=code_bucket, report_bucket=report_bucket))

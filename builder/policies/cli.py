@@ -18,6 +18,7 @@ from typer.core import TyperGroup
 POLICIES: dict[str, str] = {
     "prune": "builder.cleanup.iampolicy",
     "publish": "builder.publish.iampolicy",
+    "stackset": "builder.cleanup.iampolicy",
 }
 
 
