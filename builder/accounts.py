@@ -15,13 +15,17 @@ An account that cannot be opened fails its own regions, never the others. The ru
 for failures, not even when every account fails: the command reports each outcome and its exit
 code counts them. `then` runs a second step (apply after plan) over the outcomes that have a result.
 
-Where accounts come from is an `AccountSource` and which regions an `RegionSource`, so a source
-that lists the accounts of an AWS Organization, or regions read per account, plugs in without
-changing the commands that call `run`.
+Where accounts come from is an `AccountSource` and which regions a `RegionSource`: `Role` (one
+account) and `Regions` (the same everywhere), or `Organization` (the ACTIVE accounts of an AWS
+Organization, or of some of its OUs, each reached through a role of the same name) and
+`EnabledRegions` (those each account has enabled). When every region of an account has an outcome,
+the progress callback is told ACCOUNT with a one-line summary, so a command over hundreds of
+accounts can print one line per account.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -42,6 +46,7 @@ EVERY_REGION = "*"  # the region of an outcome for an account whose regions coul
 # What a Progress callback is told, with the account region's label (or, while an account opens,
 # the label of how it is reached) and, for FAILED, the error's message.
 OPENING, STARTED, DONE, FAILED, STOPPED = "opening", "started", "done", "failed", "stopped"
+ACCOUNT = "account"  # every region of the account (label: its id) has an outcome; detail sums up
 Progress = Callable[[str, str, str | None], None]
 
 
@@ -138,6 +143,153 @@ class Regions:
 
     def of(self, account: aws.Account, context: Context) -> Sequence[str]:
         return self.names
+
+
+# The role AWS Organizations creates in every account it creates (and the one it invites asks for).
+DEFAULT_ORGANIZATION_ROLE = "OrganizationAccountAccessRole"
+# Organizations' own patterns for OU and root ids (API reference, OrganizationalUnit.Id and Root.Id).
+OU_ID = re.compile(r"ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32}")
+ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}")
+
+
+def validate_ou(ou: str) -> str:
+    if not OU_ID.fullmatch(ou):
+        raise ConfigError(
+            f"not an organizational unit or root id: {ou!r}",
+            hint="OU ids look like ou-ab12-cdef3456 and roots like r-ab12 "
+            "(aws organizations list-roots / list-organizational-units-for-parent)",
+        )
+    return ou
+
+
+@dataclass(frozen=True)
+class Member:
+    """One account of an organization: the role to assume in it, or None for the account the
+    command runs in (the management or delegated administrator account), opened as it is."""
+
+    account_id: str
+    name: str
+    role_arn: str | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.account_id} ({self.name})" if self.name else self.account_id
+
+    def open(self, context: Context) -> aws.Account:
+        return aws.open_account(self.role_arn, context.region, context.options, context.base_session)
+
+
+@dataclass(frozen=True)
+class Organization:
+    """The ACTIVE accounts of the caller's organization (of `ous` and every OU below them, when
+    given), each reached by assuming `role_name`; the caller's own account without assuming.
+
+    Listing needs the management account or a delegated administrator for Organizations; any other
+    member gets AccessDenied, and is told so."""
+
+    role_name: str = DEFAULT_ORGANIZATION_ROLE
+    partition: str | None = None  # None: the partition of the home region
+    ous: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for ou in self.ous:
+            validate_ou(ou)
+        if not ROLE_NAME.fullmatch(self.role_name):
+            raise ConfigError(
+                f"not an IAM role name: {self.role_name!r}",
+                hint=f"give the name only, e.g. --role-name {DEFAULT_ORGANIZATION_ROLE}",
+            )
+
+    @property
+    def label(self) -> str:
+        return "organization" + (f" ({', '.join(self.ous)})" if self.ous else "")
+
+    def accounts(self, context: Context) -> Sequence[AccountAccess]:
+        caller = aws.open_account(None, context.region, context.options, context.base_session)
+        org = aws.client(caller, "organizations", context.region, context.options)
+        partition = self.partition or caller.session.get_partition_for_region(context.region)
+        try:
+            org.describe_organization()  # outside an organization this says so, before any listing
+            found = self._list(org)
+        except ClientError as exc:
+            raise _organization_error(exc, caller.account_id) from exc
+        members: list[AccountAccess] = []
+        for account in sorted(found, key=lambda a: str(a["Id"])):
+            if not _active(account):
+                continue
+            account_id = str(account["Id"])
+            own = account_id == caller.account_id
+            role = None if own else f"arn:{partition}:iam::{account_id}:role/{self.role_name}"
+            members.append(Member(account_id, str(account.get("Name") or ""), role))
+        return members
+
+    def _list(self, org: Any) -> list[dict[str, Any]]:
+        if not self.ous:
+            return [a for page in org.get_paginator("list_accounts").paginate() for a in page["Accounts"]]
+        seen: dict[str, dict[str, Any]] = {}
+        pending = list(self.ous)
+        while pending:  # each OU's accounts, then its child OUs
+            parent = pending.pop()
+            for page in org.get_paginator("list_accounts_for_parent").paginate(ParentId=parent):
+                for account in page["Accounts"]:
+                    seen.setdefault(str(account["Id"]), account)
+            for page in org.get_paginator("list_organizational_units_for_parent").paginate(ParentId=parent):
+                pending += [str(ou["Id"]) for ou in page["OrganizationalUnits"]]
+        return list(seen.values())
+
+
+def _active(account: dict[str, Any]) -> bool:
+    # Status (ACTIVE, SUSPENDED, PENDING_CLOSURE) is being replaced by State (also PENDING_ACTIVATION,
+    # CLOSED); either must say ACTIVE.
+    return str(account.get("State") or account.get("Status") or "") == "ACTIVE"
+
+
+def _organization_error(exc: ClientError, caller: str) -> AwsError:
+    code = aws.error_code(exc)
+    if code == "AWSOrganizationsNotInUseException":
+        return AwsError(
+            f"account {caller} is not in an AWS Organization",
+            hint="run --organization from the organization's management account, or pass --role-arn per account",
+        )
+    if code in ("AccessDeniedException", "AccessDenied"):
+        return AwsError(
+            f"account {caller} may not list the organization's accounts: --organization runs from the "
+            "management account or a delegated administrator account",
+            hint="run it there (with `layer-builder iam-policy prune --organization`), or register this "
+            "account: aws organizations register-delegated-administrator",
+        )
+    return AwsError(
+        f"could not list the organization's accounts: {aws.describe(exc)}",
+        hint="check organizations:ListAccounts (and ListAccountsForParent with --ou)",
+    )
+
+
+@dataclass(frozen=True)
+class EnabledRegions:
+    """In each account, the regions it has enabled (EC2 DescribeRegions without AllRegions lists
+    exactly those: the default regions and the opt-in ones the account opted into), limited to the
+    regions this botocore knows Lambda in. Accounts are opened in `home_region`."""
+
+    home_region: str
+
+    @property
+    def home(self) -> str:
+        return self.home_region
+
+    def known(self) -> None:
+        return None
+
+    def of(self, account: aws.Account, context: Context) -> Sequence[str]:
+        ec2 = aws.client(account, "ec2", self.home_region, context.options)
+        try:
+            names = [str(r["RegionName"]) for r in ec2.describe_regions()["Regions"]]
+        except (ClientError, BotoCoreError) as exc:
+            raise AwsError(
+                f"{account.account_id}: could not list its enabled regions: {aws.describe(exc)}",
+                hint="allow ec2:DescribeRegions, or pass --region",
+            ) from exc
+        known = aws.known_regions()
+        return sorted(name for name in names if name in known)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -319,12 +471,35 @@ class _Fan(Generic[T]):
             regions = self.scope.regions.of(account, self.context)
         except EXPECTED as exc:
             return self._failed(label, Failure.of(exc, opening=True))
-        return [
+        futures = [
             self.pool.submit(
                 self.region, AccountRegion(account=account, region=region, options=self.scope.options)
             )
             for region in regions
         ]
+        self._summarise(access.label if isinstance(access, Member) else label, futures)
+        return futures
+
+    def _summarise(self, account: str, futures: list[Future[list[Outcome[T]]]]) -> None:
+        """Tell the progress callback once every region of the account has its outcome."""
+        left = [len(futures)]
+        failed = [0]
+        lock = threading.Lock()
+
+        def done(future: Future[list[Outcome[T]]]) -> None:
+            outcomes = future.result() if not future.cancelled() and future.exception() is None else []
+            with lock:
+                left[0] -= 1
+                failed[0] += sum(1 for o in outcomes if o.error is not None) or (0 if outcomes else 1)
+                finished = left[0] == 0
+            if finished:
+                regions = f"{len(futures)} region{'' if len(futures) == 1 else 's'}"
+                self.progress(account, ACCOUNT, regions + (f", {failed[0]} failed" if failed[0] else ""))
+
+        if not futures:
+            self.progress(account, ACCOUNT, "no regions")
+        for future in futures:
+            future.add_done_callback(done)
 
     def region(self, target: AccountRegion) -> list[Outcome[T]]:
         outcome: Outcome[T] = Outcome(account=target.account_id, region=target.region, target=target)

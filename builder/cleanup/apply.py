@@ -21,7 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from builder.aws import describe, error_code, error_message
 from builder.cleanup.brake import Halted
 from builder.cleanup.inventory import DEFAULT_WORKERS
-from builder.cleanup.plan import Item, RegionPlan
+from builder.cleanup.plan import WHOLE, Item, RegionPlan
 
 DELETED = "deleted"
 ALREADY_GONE = "already-gone"
@@ -85,6 +85,10 @@ def apply_plan(
     outcomes = run(lambda item: _delete_function_version(lam, item), functions)
     status = {outcome.item.arn: outcome.status for outcome in outcomes}
 
+    for outcome in list(outcomes):  # a version of a function deleted whole is as gone as the function
+        for arn in plan.whole.get(outcome.item.arn, ()):
+            status[arn] = outcome.status
+
     def layer_step(item: Item) -> Outcome:
         waiting = [arn for arn in plan.layer_users.get(item.arn, ()) if status.get(arn) not in DONE]
         if any(status.get(arn) == NOT_STARTED for arn in waiting):
@@ -102,7 +106,10 @@ def apply_plan(
 
 def _delete_function_version(lam: Any, item: Item) -> Outcome:
     # The qualifier is always a number here: the plan never lists $LATEST or an alias. Deleting
-    # without a qualifier would delete the whole function.
+    # without a qualifier deletes the whole function, every version and alias: only for an item
+    # that stands for the whole function (--unused-functions).
+    if item.version == WHOLE:
+        return _delete(item, lambda: lam.delete_function(FunctionName=item.name))
     if not item.version.isdigit():
         return Outcome(item=item, status=SKIPPED, detail="not a numbered version")
     return _delete(item, lambda: lam.delete_function(FunctionName=item.name, Qualifier=item.version))

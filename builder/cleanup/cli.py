@@ -11,13 +11,14 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
 import typer
 
 from builder import accounts, aws, prompt
-from builder.cleanup import job, render, report, runner
+from builder.cleanup import job, render, report, reports, runner, stackset
 from builder.cleanup.apply import DONE
 from builder.cleanup.plan import Item
 from builder.cleanup.policy import DEFAULT_KEEP, Policy, patterns, split_list
@@ -26,7 +27,27 @@ from builder.errors import AwsError, ConfigError, Interrupted
 
 job_app = typer.Typer(help="The scheduled storage cleanup job.", no_args_is_help=True)
 
-RegionOpt = typer.Option(..., "--region", help="Region to look at (repeatable).")
+RegionOpt = typer.Option(
+    None,
+    "--region",
+    help="Region to look at (repeatable); with --organization, default: each account's enabled regions.",
+)
+OrganizationOpt = typer.Option(
+    False,
+    "--organization",
+    help="Every ACTIVE account of the organization (run from the management or a delegated administrator account).",
+)
+OuOpt = typer.Option(
+    None,
+    "--ou",
+    metavar="OU_ID",
+    help="With --organization: only the accounts under this OU or root (repeatable).",
+)
+RoleNameOpt = typer.Option(
+    accounts.DEFAULT_ORGANIZATION_ROLE,
+    "--role-name",
+    help="With --organization: the role assumed in each account.",
+)
 RoleOpt = typer.Option(None, "--role-arn", help="Role to assume, one per account (repeatable).")
 KeepOpt = typer.Option(DEFAULT_KEEP, "--keep", help="Newest versions kept per function and per layer.")
 OlderOpt = typer.Option(None, "--older-than", metavar="DAYS", help="Only delete versions older than DAYS.")
@@ -36,6 +57,18 @@ AttemptsOpt = typer.Option(
     aws.DEFAULT_MAX_ATTEMPTS, "--max-attempts", help="Attempts per AWS call, throttling retries included."
 )
 JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")
+UnusedDaysOpt = typer.Option(
+    None,
+    "--unused-days",
+    metavar="DAYS",
+    help="Also list the functions not invoked in DAYS (1-455), with what they hold and what refers to them.",
+)
+UnusedFunctionsOpt = typer.Option(
+    None,
+    "--unused-functions",
+    metavar="DAYS",
+    help="Also delete whole functions not invoked in DAYS (1-455), unless something still refers to them.",
+)
 TargetOpt = typer.Option(
     None, "--target-usage", metavar="PERCENT", help="Delete oldest first only until usage is under this."
 )
@@ -48,21 +81,39 @@ app.add_typer(job_app, name="job")
 @app.command("storage")
 @handle_errors
 def storage(
-    region: list[str] = RegionOpt,
+    region: list[str] | None = RegionOpt,
     role_arn: list[str] | None = RoleOpt,
+    organization: bool = OrganizationOpt,
+    ou: list[str] | None = OuOpt,
+    role_name: str = RoleNameOpt,
     keep: int = KeepOpt,
     older_than: int | None = OlderOpt,
     functions: list[str] | None = FunctionsOpt,
     layers: list[str] | None = LayersOpt,
     target_usage: float | None = TargetOpt,
     top: int = typer.Option(10, "--top", help="How many of the biggest functions and layers to list."),
+    unused_days: int | None = UnusedDaysOpt,
+    from_reports: str | None = typer.Option(
+        None,
+        "--from-reports",
+        metavar="S3_URL",
+        help="Read the scheduled jobs' reports from s3://BUCKET[/PREFIX] instead of the accounts.",
+    ),
     max_attempts: int = AttemptsOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Code storage against the quota per region, the biggest holders, and what a prune would free."""
-    policy = _policy(keep, older_than, functions, layers, target_usage)
-    request = _request(region, role_arn, policy, max_attempts, storage=True, top=top)
-    runs = _plan(request, _now(), threading.Event())
+    if from_reports is not None:
+        rows = reports.read(_s3(max_attempts), from_reports)
+        if as_json:
+            _print_json([row.__dict__ for row in rows])
+        else:
+            render.report_rows(rows)
+        return
+    policy = _policy(keep, older_than, functions, layers, target_usage, unused_days)
+    where = _Where(region, role_arn, organization, ou, role_name)
+    request = _request(where, policy, max_attempts, storage=True, top=top)
+    runs = _plan(request, _now(), threading.Event(), where.organization)
     if as_json:
         _print_json(report.report_json(runs, policy, applied=False))
     else:
@@ -76,6 +127,9 @@ def _policy(
     functions: list[str] | None,
     layers: list[str] | None,
     target: float | None,
+    unused_days: int | None = None,
+    *,
+    delete_unused: bool = False,
 ) -> Policy:
     return Policy(
         keep=keep,
@@ -83,19 +137,25 @@ def _policy(
         functions=patterns(functions or (), "--functions"),
         layers=patterns(layers or (), "--layers"),
         target_usage=target,
+        unused_days=unused_days,
+        delete_unused=delete_unused,
     )
 
 
 @app.command("prune")
 @handle_errors
 def prune(
-    region: list[str] = RegionOpt,
+    region: list[str] | None = RegionOpt,
     role_arn: list[str] | None = RoleOpt,
+    organization: bool = OrganizationOpt,
+    ou: list[str] | None = OuOpt,
+    role_name: str = RoleNameOpt,
     keep: int = KeepOpt,
     older_than: int | None = OlderOpt,
     functions: list[str] | None = FunctionsOpt,
     layers: list[str] | None = LayersOpt,
     target_usage: float | None = TargetOpt,
+    unused_functions: int | None = UnusedFunctionsOpt,
     apply: bool = typer.Option(False, "--apply", help="Delete what the plan lists (default: only print it)."),
     yes: bool = typer.Option(False, "--yes", help="Do not ask before deleting."),
     max_attempts: int = AttemptsOpt,
@@ -107,10 +167,11 @@ def prune(
             "--json --apply needs --yes: a question would come before any plan could be read",
             hint="review the plan with --json alone (or without --json), then run --json --apply --yes",
         )
-    policy = _policy(keep, older_than, functions, layers, target_usage)
-    request = _request(region, role_arn, policy, max_attempts)
+    policy = _policy(keep, older_than, functions, layers, target_usage, unused_functions, delete_unused=True)
+    where = _Where(region, role_arn, organization, ou, role_name)
+    request = _request(where, policy, max_attempts)
     now, stop = _now(), threading.Event()
-    runs = _plan(request, now, stop)
+    runs = _plan(request, now, stop, where.organization)
     if not as_json:
         render.plans(runs, policy)
     planned = [item for run in runs if run.result for item in run.result.plan.delete]
@@ -137,25 +198,107 @@ def job_package(
     console.print(f"wrote {path} ({path.stat().st_size} bytes, sha256 {digest}); handler {job.HANDLER}")
 
 
-def _request(
-    regions: list[str],
-    roles: list[str] | None,
-    policy: Policy,
-    max_attempts: int,
-    *,
-    storage: bool = False,
-    top: int = 10,
-) -> runner.Request:
-    role_arns: list[str | None] = [aws.validate_role_arn(arn) for arn in roles or ()] or [None]
-    scope = accounts.Scope.of(
-        role_arns, split_list(regions), options=aws.AwsOptions(max_attempts=max_attempts)
+@job_app.command("stackset")
+@handle_errors
+def job_stackset(
+    ou: list[str] = typer.Option(
+        ..., "--ou", metavar="OU_ID", help="Deploy to every account under this OU or root (repeatable)."
+    ),
+    region: list[str] = typer.Option(..., "--region", help="Region to deploy the job to (repeatable)."),
+    report_bucket: str | None = typer.Option(
+        None, "--report-bucket", help="Central bucket for the jobs' JSON reports."
+    ),
+    code_bucket: str = typer.Option(
+        "layer-builder-cleanup-code",
+        "--code-bucket",
+        help="Prefix of the per-region buckets the job's zip is staged in.",
+    ),
+    name: str = typer.Option(stackset.DEFAULT_NAME, "--name", help="Stack set (and function) name."),
+    apply_: bool = typer.Option(False, "--apply", help="The jobs delete (default: plan and report only)."),
+    unused_days: int | None = UnusedDaysOpt,
+    delete_unused: bool = typer.Option(
+        False, "--delete-unused", help="With --apply: the jobs also delete unused functions."
+    ),
+    output: Path = typer.Option(
+        Path("build/cleanup-stackset.json"), "--output", "-o", help="Where to write the template."
+    ),
+    deploy: bool = typer.Option(False, "--deploy", help="Make the calls instead of printing them."),
+) -> None:
+    """A StackSet template that deploys the scheduled job to every account of the OUs, and the commands."""
+    regions = tuple(aws.validate_regions(split_list(region)))
+    partition = stackset.regions_partition(regions, aws.base_session().get_partition_for_region)
+    request = stackset.StackSetRequest(
+        ous=tuple(accounts.validate_ou(o) for o in split_list(ou)),
+        regions=regions,
+        partition=partition,
+        code_bucket=code_bucket,
+        report_bucket=stackset.report_bucket_name(report_bucket, partition) if report_bucket else None,
+        name=name,
+        apply=apply_,
+        unused_days=Policy(unused_days=unused_days).unused_days,
+        delete_unused=delete_unused,
     )
+    body = json.dumps(stackset.template(request), indent=2)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(body + "\n", encoding="utf-8")
+    zip_path, _ = job.package(output.with_name("cleanup-job.zip"))
+    err_console.print(f"wrote {output} and {zip_path}")
+    if deploy:
+        stackset.deploy(aws.base_session(), request, body, zip_path.read_bytes(), _progress)
+        return
+    console.out("\n".join(stackset.commands(request, str(output), str(zip_path))), highlight=False)
+
+
+def _s3(max_attempts: int) -> object:
+    options = aws.AwsOptions(max_attempts=max_attempts)
+    return aws.base_session().client("s3", config=aws.client_config(options))
+
+
+@dataclass(frozen=True)
+class _Where:
+    """The accounts and regions options as given."""
+
+    regions: list[str] | None
+    roles: list[str] | None
+    organization: bool
+    ous: list[str] | None
+    role_name: str
+
+
+def _request(
+    where: _Where, policy: Policy, max_attempts: int, *, storage: bool = False, top: int = 10
+) -> runner.Request:
+    options = aws.AwsOptions(max_attempts=max_attempts)
+    regions = split_list(where.regions or ())
+    if not where.organization:
+        if where.ous or where.role_name != accounts.DEFAULT_ORGANIZATION_ROLE:
+            raise ConfigError("--ou and --role-name go with --organization", hint="add --organization")
+        if not regions:
+            raise ConfigError("no region given", hint="pass --region, e.g. --region us-east-1")
+        role_arns: list[str | None] = [aws.validate_role_arn(arn) for arn in where.roles or ()] or [None]
+        scope = accounts.Scope.of(role_arns, regions, options=options)
+        return runner.Request(scope=scope, policy=policy, storage=storage, top=top)
+    if where.roles:
+        raise ConfigError(
+            "--organization and --role-arn do not go together",
+            hint="--organization assumes --role-name in every account; use one or the other",
+        )
+    source = accounts.Organization(role_name=where.role_name, ous=tuple(split_list(where.ous or ())))
+    home = aws.validate_regions(regions)[0] if regions else (aws.base_session().region_name or "us-east-1")
+    region_source: accounts.RegionSource = (
+        accounts.Regions(tuple(aws.validate_regions(regions))) if regions else accounts.EnabledRegions(home)
+    )
+    scope = accounts.Scope(accounts=(source,), regions=region_source, options=options)
     return runner.Request(scope=scope, policy=policy, storage=storage, top=top)
 
 
-def _plan(request: runner.Request, now: dt.datetime, stop: threading.Event) -> list[runner.Run]:
+def _plan(
+    request: runner.Request, now: dt.datetime, stop: threading.Event, organization: bool = False
+) -> list[runner.Run]:
+    # Over an organization, one line per account rather than one per region.
+    log, progress = (_quiet, _AccountProgress()) if organization else (_progress, accounts.quiet)
     with _stop_on_interrupt(stop):
-        runs = runner.plan_all(request, now, _progress, stop)
+        runs = runner.plan_all(request, now, log, stop, progress)
     if stop.is_set():
         raise Interrupted(
             "interrupted while reading the account: nothing was deleted", hint="run the command again"
@@ -189,7 +332,7 @@ def _stop_on_interrupt(stop: threading.Event) -> Iterator[None]:
 def _confirm(planned: list[Item]) -> bool:
     size = report.human_bytes(sum(item.size or 0 for item in planned))
     try:
-        answer = prompt.confirm(f"Delete {len(planned)} versions ({size})?")
+        answer = prompt.confirm(f"Delete {runner.count_items(planned)} ({size})?")
     except KeyboardInterrupt:  # Ctrl-C ends the question at once (see builder/prompt.py)
         answer = None
     if answer:
@@ -230,6 +373,29 @@ def _print_json(data: object) -> None:
 
 def _progress(message: str) -> None:
     err_console.print(f"[dim]{message}[/dim]")
+
+
+def _quiet(message: str) -> None:
+    pass
+
+
+class _AccountProgress:
+    """One line per account: when all its regions are read, or when it could not be opened."""
+
+    def __init__(self) -> None:
+        self.skipped: set[str] = set()
+        self.lock = threading.Lock()
+
+    def __call__(self, label: str, state: str, detail: str | None) -> None:
+        if state == accounts.ACCOUNT:
+            err_console.print(f"[dim]{label}: read ({detail})[/dim]")
+        elif state == accounts.FAILED and " " in label:
+            account = label.rsplit(" ", 1)[0]
+            with self.lock:
+                first = account not in self.skipped
+                self.skipped.add(account)
+            if first and detail and "could not" in detail:
+                err_console.print(f"[yellow]{account}: skipped[/yellow]: {detail}")
 
 
 def _now() -> dt.datetime:

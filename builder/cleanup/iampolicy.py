@@ -32,6 +32,15 @@ RESOURCES = {
     "layer": "arn:{partition}:lambda:{region}:{account}:layer:*",
     "layer-version": "arn:{partition}:lambda:{region}:{account}:layer:*:*",
 }
+# The role AWS Organizations creates in every account it creates.
+DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
+ROLE_NAME = re.compile(r"[\w+=,.@/-]{1,64}")
+ORGANIZATION_ACTIONS = (
+    "organizations:DescribeOrganization",
+    "organizations:ListAccounts",
+    "organizations:ListAccountsForParent",
+    "organizations:ListOrganizationalUnitsForParent",
+)
 
 
 def statements_data() -> list[dict[str, Any]]:
@@ -41,7 +50,12 @@ def statements_data() -> list[dict[str, Any]]:
 
 
 def prune_policy(
-    *, partition: str = "aws", account: str = "*", region: str = "*", assume: tuple[str, ...] = ()
+    *,
+    partition: str = "aws",
+    account: str = "*",
+    region: str = "*",
+    assume: tuple[str, ...] = (),
+    unused_functions: bool = False,
 ) -> dict[str, Any]:
     """The policy document the pruning role needs; `assume` adds sts:AssumeRole on the roles a
     multi-account run (--role-arn) assumes. Raises ConfigError for a partition, account id or role
@@ -50,11 +64,18 @@ def prune_policy(
     check_account(account)
     for role in assume:
         check_role_partition(role, partition)
-    return policy_document(partition=partition, account=account, region=region, assume=assume)
+    return policy_document(
+        partition=partition, account=account, region=region, assume=assume, unused_functions=unused_functions
+    )
 
 
 def policy_document(
-    *, partition: str, account: str, region: str = "*", assume: tuple[str, ...] = ()
+    *,
+    partition: str,
+    account: str,
+    region: str = "*",
+    assume: tuple[str, ...] = (),
+    unused_functions: bool = False,
 ) -> dict[str, Any]:
     """The document with the values put in as given, unchecked: the SAM template passes
     CloudFormation's ${AWS::Partition} and ${AWS::AccountId}."""
@@ -68,6 +89,7 @@ def policy_document(
             ),
         }
         for row in statements_data()
+        if row.get("only") is None or (row["only"] == "unused-functions" and unused_functions)
     ]
     if assume:
         statements.append(
@@ -115,7 +137,119 @@ app = typer.Typer()
 @app.command("prune")
 @handle_errors
 def iam_policy_prune(
-    partition: str = PartitionOpt, account: str = AccountOpt, assume: list[str] | None = AssumeOpt
+    partition: str = PartitionOpt,
+    account: str = AccountOpt,
+    assume: list[str] | None = AssumeOpt,
+    unused_functions: bool = typer.Option(
+        False, "--unused-functions", help="Also allow deleting whole functions (prune --unused-functions)."
+    ),
+    organization: bool = typer.Option(
+        False,
+        "--organization",
+        help="The policy of the caller of prune/storage --organization (management or delegated "
+        "administrator account): list the organization, assume the role in each account.",
+    ),
+    role_name: str = typer.Option(
+        DEFAULT_ROLE_NAME, "--role-name", help="With --organization: the role assumed in each account."
+    ),
 ) -> None:
     """Print the least-privilege IAM policy that `prune` and the scheduled job need."""
-    print_json(prune_policy(partition=partition, account=account, assume=roles(assume)))
+    if organization:
+        print_json(organization_policy(partition=partition, role_name=role_name))
+        return
+    print_json(
+        prune_policy(
+            partition=partition, account=account, assume=roles(assume), unused_functions=unused_functions
+        )
+    )
+
+
+def organization_policy(*, partition: str, role_name: str) -> dict[str, Any]:
+    """What `storage/prune --organization` needs in the account it runs from, beyond the prune
+    policy each member account's role grants: list the organization's accounts (recursively by OU),
+    read which regions each account has enabled, and assume the named role everywhere."""
+    check_partition(partition)
+    if not ROLE_NAME.fullmatch(role_name):
+        raise ConfigError(f"not an IAM role name: {role_name!r}", hint="e.g. OrganizationAccountAccessRole")
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ListOrganization",
+                "Effect": "Allow",
+                "Action": sorted(ORGANIZATION_ACTIONS),
+                "Resource": "*",
+            },
+            {
+                "Sid": "ListEnabledRegions",
+                "Effect": "Allow",
+                "Action": ["account:ListRegions", "ec2:DescribeRegions"],
+                "Resource": "*",
+            },
+            {
+                "Sid": "AssumeMemberRoles",
+                "Effect": "Allow",
+                "Action": ["sts:AssumeRole"],
+                "Resource": f"arn:{partition}:iam::*:role/{role_name}",
+            },
+        ],
+    }
+
+
+def stackset_policy(*, partition: str, code_bucket: str, report_bucket: str | None) -> dict[str, Any]:
+    """What `job stackset --deploy` calls from the management (or delegated administrator)
+    account: stage the code in the per-region buckets, set up the report bucket, create the stack
+    set and its instances. The member accounts' stacks are created by CloudFormation's own
+    service-linked roles (service-managed permissions), not by this policy."""
+    check_partition(partition)
+    buckets = [f"arn:{partition}:s3:::{code_bucket}-*"]
+    if report_bucket:
+        buckets.append(f"arn:{partition}:s3:::{report_bucket}")
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ReadOrganization",
+                "Effect": "Allow",
+                "Action": ["organizations:DescribeOrganization"],
+                "Resource": "*",
+            },
+            {
+                "Sid": "StageCodeAndReports",
+                "Effect": "Allow",
+                "Action": sorted(["s3:CreateBucket", "s3:PutBucketOwnershipControls", "s3:PutBucketPolicy"]),
+                "Resource": buckets,
+            },
+            {
+                "Sid": "UploadCode",
+                "Effect": "Allow",
+                "Action": ["s3:PutObject"],
+                "Resource": f"arn:{partition}:s3:::{code_bucket}-*/*",
+            },
+            {
+                "Sid": "CreateStackSet",
+                "Effect": "Allow",
+                "Action": sorted(
+                    [
+                        "cloudformation:CreateStackInstances",
+                        "cloudformation:CreateStackSet",
+                        "cloudformation:DescribeStackSet",
+                        "cloudformation:DescribeStackSetOperation",
+                        "cloudformation:ListStackInstances",
+                    ]
+                ),
+                "Resource": f"arn:{partition}:cloudformation:*:*:stackset/*",
+            },
+        ],
+    }
+
+
+@app.command("stackset")
+@handle_errors
+def iam_policy_stackset(
+    partition: str = PartitionOpt,
+    code_bucket: str = typer.Option("layer-builder-cleanup-code", "--code-bucket"),
+    report_bucket: str | None = typer.Option(None, "--report-bucket"),
+) -> None:
+    """Print the IAM policy that `job stackset --deploy` needs."""
+    print_json(stackset_policy(partition=partition, code_bucket=code_bucket, report_bucket=report_bucket))

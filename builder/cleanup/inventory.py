@@ -86,11 +86,22 @@ def read_listing(lam: Any, account: str, region: str, workers: int = DEFAULT_WOR
 
 
 def read_refs(
-    lam: Any, listing: Listing, names: Iterable[str], workers: int = DEFAULT_WORKERS
+    lam: Any,
+    listing: Listing,
+    names: Iterable[str],
+    workers: int = DEFAULT_WORKERS,
+    whole: Iterable[str] = (),
 ) -> tuple[dict[str, FunctionRefs], dict[str, str]]:
-    """Aliases, provisioned concurrency and tags of each named function; errors by function."""
+    """Aliases, provisioned concurrency and tags of each named function; errors by function. For
+    the functions in `whole` (candidates to delete whole), also their function URLs and who their
+    resource-based policies (the function's and each alias's) let invoke them."""
     arns = {name: _unqualified(versions[0].arn) for name, versions in listing.functions.items()}
-    results = _parallel(lambda name: _function_refs(lam, name, arns[name]), list(names), workers)
+    entire = set(whole)
+    results = _parallel(
+        lambda name: _function_refs(lam, name, arns[name], name in entire),
+        sorted(set(names) | entire),
+        workers,
+    )
     refs: dict[str, FunctionRefs] = {}
     errors: dict[str, str] = {}
     for name, (value, error) in results.items():
@@ -169,6 +180,7 @@ def _function_version(config: dict[str, Any]) -> FunctionVersion:
         ),
         master_arn=config.get("MasterArn") or None,
         code_sha256=str(config.get("CodeSha256") or ""),
+        runtime=str(config.get("Runtime") or ""),
     )
 
 
@@ -206,7 +218,7 @@ def _layer_versions(lam: Any, name: str) -> tuple[LayerVersion, ...]:
 # ---- per function and per layer version --------------------------------------------------------
 
 
-def _function_refs(lam: Any, name: str, arn: str) -> FunctionRefs:
+def _function_refs(lam: Any, name: str, arn: str, whole: bool = False) -> FunctionRefs:
     aliases = tuple(
         Alias(
             name=str(alias["Name"]),
@@ -227,9 +239,69 @@ def _function_refs(lam: Any, name: str, arn: str) -> FunctionRefs:
         for config in page.get("ProvisionedConcurrencyConfigs", [])
     )
     tags = lam.list_tags(Resource=arn).get("Tags") or {}
+    urls: tuple[str, ...] | None = None
+    invokers: tuple[str, ...] | None = None
+    if whole:
+        urls = tuple(
+            _qualifier(str(config.get("FunctionArn", "")))
+            for page in lam.get_paginator("list_function_url_configs").paginate(FunctionName=name)
+            for config in page.get("FunctionUrlConfigs", [])
+        )
+        account = arn.split(":")[4]
+        found: set[str] = set()
+        for qualifier in (None, *(alias.name for alias in aliases)):
+            found |= _invokers(lam, name, qualifier, account)
+        invokers = tuple(sorted(found))
     return FunctionRefs(
-        aliases=aliases, provisioned=provisioned, tags={str(k): str(v) for k, v in tags.items()}
+        aliases=aliases,
+        provisioned=provisioned,
+        tags={str(k): str(v) for k, v in tags.items()},
+        urls=urls,
+        invokers=invokers,
     )
+
+
+def _invokers(lam: Any, name: str, qualifier: str | None, account: str) -> set[str]:
+    """Services and other accounts that the function's (or an alias's) resource-based policy lets
+    invoke it. Statements for this account's own principals are not counted: their calls would
+    show in the metrics like any other."""
+    try:
+        answer = lam.get_policy(FunctionName=name, **({"Qualifier": qualifier} if qualifier else {}))
+    except ClientError as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            return set()  # no resource-based policy
+        raise
+    where = f" (alias {qualifier})" if qualifier else ""
+    try:
+        statements = json.loads(answer.get("Policy") or "{}").get("Statement") or []
+    except ValueError:
+        return {f"a policy that could not be parsed{where}"}
+    if isinstance(statements, dict):
+        statements = [statements]
+    found: set[str] = set()
+    for statement in statements:
+        if str(statement.get("Effect", "Allow")) != "Allow":
+            continue
+        for who in _statement_principals(statement.get("Principal")):
+            if who.startswith("service:") or account not in who:
+                found.add(who.removeprefix("service:") + where)
+    return found
+
+
+def _statement_principals(principal: Any) -> list[str]:
+    """Principals of a statement: "service:NAME" for a service, else the account or ARN given."""
+    if isinstance(principal, str):
+        return ["anyone" if principal == "*" else principal]
+    if not isinstance(principal, dict):
+        return [str(principal)]
+    found: list[str] = []
+    for kind, values in principal.items():
+        for value in values if isinstance(values, list) else [values]:
+            if kind == "Service":
+                found.append(f"service:{value}")
+            else:
+                found.append("anyone" if value == "*" else str(value))
+    return found
 
 
 def _layer_size(lam: Any, layer_version: LayerVersion) -> int:
@@ -282,6 +354,11 @@ def _parallel(work: Callable[[T], R], items: list[T], workers: int) -> dict[T, t
         return {}
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(items)))) as pool:
         return dict(zip(items, pool.map(guarded, items), strict=True))
+
+
+def _qualifier(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[7] if len(parts) > 7 else "$LATEST"
 
 
 def _unqualified(arn: str) -> str:

@@ -11,6 +11,10 @@ Its policy comes from environment variables (the SAM template in deploy/cleanup-
     PRUNE_TARGET_USAGE     delete oldest first only until usage is under this percentage
     PRUNE_APPLY            "true" deletes; "false" (the default) only plans
     PRUNE_MAX_ATTEMPTS     attempts per AWS call, throttles included (default 6)
+    PRUNE_UNUSED_DAYS      also look for whole functions not invoked in this many days (1-455)
+    PRUNE_DELETE_UNUSED    "true" deletes those (with PRUNE_APPLY); the default only reports them
+    PRUNE_REPORT_BUCKET    a central bucket: each account region's JSON report is written to
+                           ACCOUNT/REGION/YYYY-MM-DD.json there (the StackSet deployment sets it)
 
 It logs one JSON object per line (CloudWatch Logs keeps each line as one event, up to 256 KB, so
 the plan is logged a function or layer at a time): a "plan" summary per region, a "delete" line per
@@ -36,7 +40,7 @@ from builder import accounts, aws, zips
 from builder.cleanup import runner
 from builder.cleanup.plan import RegionPlan
 from builder.cleanup.policy import DEFAULT_KEEP, Policy, patterns, split_list
-from builder.cleanup.report import item_json, kept_json
+from builder.cleanup.report import item_json, kept_json, run_json
 from builder.errors import ConfigError
 
 # What the job imports, relative to the builder package. A test imports the handler from the
@@ -57,12 +61,14 @@ JOB_FILES = (
     "cleanup/brake.py",
     "cleanup/inventory.py",
     "cleanup/job.py",
+    "cleanup/metrics.py",
     "cleanup/model.py",
     "cleanup/plan.py",
     "cleanup/policy.py",
     "cleanup/quota.py",
     "cleanup/report.py",
     "cleanup/runner.py",
+    "cleanup/unused.py",
 )
 HANDLER = "builder.cleanup.job.handler"
 
@@ -73,7 +79,32 @@ class JobFailed(RuntimeError):
 
 def handler(event: object, context: object) -> dict[str, Any]:
     request, apply = request_from(os.environ)
-    return run_job(request, apply=apply, now=dt.datetime.now(dt.timezone.utc), emit=_print_json)
+    bucket = os.environ.get("PRUNE_REPORT_BUCKET", "").strip()
+    now = dt.datetime.now(dt.timezone.utc)
+    store = _s3_store(bucket, request, now) if bucket else None
+    return run_job(request, apply=apply, now=now, emit=_print_json, store=store)
+
+
+def report_key(account: str, region: str, now: dt.datetime) -> str:
+    return f"{account}/{region}/{now:%Y-%m-%d}.json"
+
+
+def _s3_store(
+    bucket: str, request: runner.Request, now: dt.datetime
+) -> Callable[[runner.Run, dict[str, Any]], None]:
+    import boto3  # the runtime's
+
+    s3 = boto3.client("s3", config=aws.client_config(request.options))
+
+    def store(run: runner.Run, report: dict[str, Any]) -> None:
+        s3.put_object(
+            Bucket=bucket,
+            Key=report_key(run.account, run.region, now),
+            Body=json.dumps(report, default=str, sort_keys=True).encode(),
+            ContentType="application/json",
+        )
+
+    return store
 
 
 def request_from(env: Mapping[str, str]) -> tuple[runner.Request, bool]:
@@ -88,6 +119,9 @@ def request_from(env: Mapping[str, str]) -> tuple[runner.Request, bool]:
         functions=_patterns(env, "PRUNE_FUNCTIONS"),
         layers=_patterns(env, "PRUNE_LAYERS"),
         target_usage=_float(env, "PRUNE_TARGET_USAGE"),
+        unused_days=_int(env, "PRUNE_UNUSED_DAYS"),
+        # Deleting whole functions is asked for on its own: PRUNE_APPLY alone deletes versions only.
+        delete_unused=_bool(env, "PRUNE_DELETE_UNUSED"),
     )
     roles: list[str | None] = list(split_list([env.get("PRUNE_ROLE_ARNS", "")])) or [None]
     attempts = _int(env, "PRUNE_MAX_ATTEMPTS")
@@ -97,7 +131,12 @@ def request_from(env: Mapping[str, str]) -> tuple[runner.Request, bool]:
 
 
 def run_job(
-    request: runner.Request, *, apply: bool, now: dt.datetime, emit: Callable[[dict[str, Any]], None]
+    request: runner.Request,
+    *,
+    apply: bool,
+    now: dt.datetime,
+    emit: Callable[[dict[str, Any]], None],
+    store: Callable[[runner.Run, dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     runs = runner.plan_all(request, now, lambda message: emit({"event": "progress", "message": message}))
     for run in runs:
@@ -125,6 +164,21 @@ def run_job(
         "hints": runner.hints(runs) if problems else [],
     }
     emit(summary)
+    for run in runs:
+        if store is None:
+            break
+        report = {
+            "account": run.account,
+            "region": run.region,
+            "generated": now.isoformat(),
+            "applied": apply,
+            "policy": request.policy.to_json(),
+            **run_json(run),
+        }
+        try:
+            store(run, report)
+        except Exception as exc:  # the report is extra: its failure is a problem, not a crash
+            problems.append(f"{run.label}: the report could not be written: {exc}")
     if problems:
         raise JobFailed(f"{len(problems)} problems, see the log; versions they cover were kept")
     return summary
@@ -156,6 +210,8 @@ def _emit_plan(plan: RegionPlan, emit: Callable[[dict[str, Any]], None]) -> None
     )
     for item in plan.delete:
         emit({"event": "delete", **where, **item_json(item)})
+    for function in plan.unused:
+        emit({"event": "unused", **where, **function.to_json()})
     kept: dict[tuple[str, str], dict[str, list[str]]] = {}
     for entry in plan.keep:
         versions = kept.setdefault((entry.item.kind, entry.item.name), {})

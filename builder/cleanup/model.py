@@ -27,6 +27,7 @@ class FunctionVersion:
     layers: tuple[LayerRef, ...] = ()  # the layer versions it runs with
     master_arn: str | None = None  # set on Lambda@Edge replicas
     code_sha256: str = ""  # with `modified`, tells a version from one recreated under the same number
+    runtime: str = ""  # "" for container images
 
     @property
     def number(self) -> int | None:
@@ -57,6 +58,20 @@ class FunctionRefs:
     aliases: tuple[Alias, ...] = ()
     provisioned: tuple[str, ...] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
+    # Read only for functions that may be deleted whole (--unused-functions): who else can start
+    # them. None: not read.
+    urls: tuple[str, ...] | None = None  # function URLs (by qualifier)
+    invokers: tuple[str, ...] | None = None  # services and other accounts a resource policy allows
+
+
+@dataclass(frozen=True, kw_only=True)
+class Invocations:
+    """CloudWatch's AWS/Lambda Invocations summed per function over the window, and the functions
+    whose metrics could not be read (never judged unused)."""
+
+    days: int
+    counts: Mapping[str, float] = field(default_factory=dict)
+    errors: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)

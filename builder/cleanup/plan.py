@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 
 from builder.cleanup.model import LATEST, FunctionRefs, FunctionVersion, LayerDetails, LayerVersion, Listing
@@ -39,10 +39,19 @@ RULES: dict[str, str] = {
     "newest": "one of the newest {detail}",
     "too-new": "newer than --older-than ({detail})",
     "target-reached": "usage gets under --target-usage {detail} without it",
+    # Whole functions (--unused-functions / --unused-days): why one not invoked in the window stays.
+    "too-young": "created inside the unused window ({detail}): no metric history yet",
+    "changed-recently": "modified inside the unused window ({detail})",
+    "function-url": "has a function URL ({detail})",
+    "invoke-permission": "its resource-based policy lets {detail} invoke it",
+    "cloudformation": "belongs to CloudFormation stack {detail}: delete the stack instead",
+    "report-only": "not invoked in the window; reported only (deleting needs --unused-functions)",
     # Only when the plan is checked again just before deleting:
     "changed": "changed since the plan ({detail})",
     "gone": "no longer listed",
+    "invoked": "invoked since the plan ({detail} invocations in the window)",
 }
+WHOLE = "*"  # the version of an Item that stands for a whole function (every version and alias)
 
 
 @dataclass(frozen=True)
@@ -74,7 +83,34 @@ class Item:
 
     @property
     def label(self) -> str:
+        if self.version == WHOLE:
+            return f"{self.name} (whole function)"
         return f"{self.name}:{self.version}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnusedFunction:
+    """A function with no invocation in the unused window, whether it may be deleted or not."""
+
+    name: str
+    arn: str  # unqualified
+    size: int  # every version's code
+    versions: int  # $LATEST included
+    modified: dt.datetime  # the newest LastModified of any version
+    runtime: str
+    reasons: tuple[Reason, ...]  # why it stays; empty: deletable
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "arn": self.arn,
+            "bytes": self.size,
+            "versions": self.versions,
+            "last_modified": self.modified.isoformat(),
+            "runtime": self.runtime,
+            "deletable": not self.reasons,
+            "references": [{"rule": r.rule, "detail": r.detail, "text": r.text} for r in self.reasons],
+        }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,6 +133,19 @@ class FunctionPlan:
     candidates: tuple[Item, ...]  # deletable before --target-usage picks among them
     kept: tuple[Kept, ...]
     problems: tuple[Problem, ...]
+    # With an unused window (see unused.py): the functions not invoked in it, the invocations of the
+    # others (function ARN -> count, for the re-check) and, per whole-function candidate, the ARNs
+    # of the versions that go with it.
+    unused: tuple[UnusedFunction, ...] = ()
+    invoked: Mapping[str, float] = field(default_factory=dict)
+    whole: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def going(self) -> set[str]:
+        """The ARNs of every function version the candidates remove."""
+        arns = {item.arn for item in self.candidates}
+        for item in self.candidates:
+            arns.update(self.whole.get(item.arn, ()))
+        return arns
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,6 +161,9 @@ class RegionPlan:
     layer_users: Mapping[str, tuple[str, ...]]
     # (kind, pattern) for each --functions/--layers pattern that matched nothing in this region.
     unmatched: tuple[tuple[str, str], ...] = ()
+    unused: tuple[UnusedFunction, ...] = ()  # as in FunctionPlan
+    invoked: Mapping[str, float] = field(default_factory=dict)
+    whole: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def freed(self) -> int:
@@ -249,7 +301,7 @@ def layers_to_read(
 ) -> list[LayerVersion]:
     """Layer versions the plan could delete: their size and layer permission must be read."""
     cutoff = policy.cutoff(now)
-    going = {item.arn for item in functions.candidates}
+    going = functions.going()
     users = _layer_users(listing)
     wanted: list[LayerVersion] = []
     for name in sorted(listing.layers):
@@ -271,7 +323,7 @@ def plan_region(
     usage: Usage,
 ) -> RegionPlan:
     cutoff = policy.cutoff(now)
-    going = {item.arn for item in functions.candidates}
+    going = functions.going()
     users = _layer_users(listing)
     sizes = {**listing.layer_sizes_seen(), **details.sizes}
     kept = list(functions.kept)
@@ -298,7 +350,7 @@ def plan_region(
             else:
                 candidates.append(item)
                 deps[item.arn] = tuple(sorted(u.arn for u in users.get(layer_version.arn, ())))
-    delete, held = _select(functions.candidates, tuple(candidates), deps, usage, policy)
+    delete, held = _select(functions.candidates, tuple(candidates), deps, usage, policy, functions.whole)
     kept += held
     chosen = {item.arn for item in delete}
     return RegionPlan(
@@ -310,6 +362,9 @@ def plan_region(
         problems=tuple(problems),
         layer_users={arn: users_ for arn, users_ in deps.items() if arn in chosen and users_},
         unmatched=unmatched_patterns(listing, policy),
+        unused=functions.unused,
+        invoked=functions.invoked,
+        whole={arn: arns for arn, arns in functions.whole.items() if arn in chosen},
     )
 
 
@@ -393,6 +448,7 @@ def _select(
     deps: Mapping[str, tuple[str, ...]],
     usage: Usage,
     policy: Policy,
+    whole: Mapping[str, tuple[str, ...]],
 ) -> tuple[list[Item], list[Kept]]:
     """Everything deletable, or with --target-usage the oldest first until usage is under it.
 
@@ -410,6 +466,7 @@ def _select(
         nonlocal used
         chosen.append(item)
         chosen_arns.add(item.arn)
+        chosen_arns.update(whole.get(item.arn, ()))
         used -= item.size or 0
 
     for item in sorted([*functions, *layers], key=_age):
@@ -474,6 +531,8 @@ def recheck(planned: RegionPlan, fresh: RegionPlan) -> Rechecked:
     dropped: list[Kept] = []
     for item in planned.delete:  # function versions first, so a layer's users are decided
         reasons = _recheck_reasons(item, deleting.get(item.arn), keeping.get(item.arn))
+        if item.arn in fresh.invoked:
+            reasons = (Reason("invoked", f"{fresh.invoked[item.arn]:g}"),)
         staying = [arn for arn in fresh.layer_users.get(item.arn, ()) if arn not in going]
         if not reasons and staying:
             reasons = (Reason("in-use", ", ".join(arn.split(":function:")[-1] for arn in staying[:3])),)
@@ -482,10 +541,12 @@ def recheck(planned: RegionPlan, fresh: RegionPlan) -> Rechecked:
         else:
             chosen.append(item)
             going.add(item.arn)
+            going.update(fresh.whole.get(item.arn, ()))
     plan = replace(
         fresh,
         delete=tuple(chosen),
         layer_users={arn: users for arn, users in fresh.layer_users.items() if arn in going},
+        whole={arn: arns for arn, arns in fresh.whole.items() if arn in going},
     )
     return Rechecked(plan=plan, dropped=tuple(dropped))
 

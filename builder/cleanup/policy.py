@@ -27,6 +27,11 @@ DEFAULT_KEEP = 3
 # such as --older-than 740000 is refused instead of overflowing.
 MAX_OLDER_THAN_DAYS = 36_500
 
+# CloudWatch keeps hourly datapoints for 455 days
+# (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#metrics-retention):
+# a longer window would read "not invoked" where the data is simply gone.
+MAX_UNUSED_DAYS = 455
+
 _KEEP_ALL_VALUES = frozenset({"", "all", "true", "yes", "*"})
 
 
@@ -40,8 +45,18 @@ class Policy:
     functions: tuple[str, ...] = ()
     layers: tuple[str, ...] = ()
     target_usage: float | None = None
+    # Functions not invoked in this many days are looked at whole (--unused-days/--unused-functions);
+    # they are deleted only with delete_unused (prune --unused-functions), else only reported.
+    unused_days: int | None = None
+    delete_unused: bool = False
 
     def __post_init__(self) -> None:
+        if self.unused_days is not None and not 1 <= self.unused_days <= MAX_UNUSED_DAYS:
+            raise ConfigError(
+                f"the unused window must be between 1 and {MAX_UNUSED_DAYS} days, got {self.unused_days}",
+                hint=f"CloudWatch keeps Lambda's daily invocation counts {MAX_UNUSED_DAYS} days; "
+                "e.g. --unused-functions 90",
+            )
         if self.keep < 0:
             raise ConfigError(f"--keep must be 0 or more, got {self.keep}")
         if self.older_than_days is not None and not 0 <= self.older_than_days <= MAX_OLDER_THAN_DAYS:
@@ -72,6 +87,12 @@ class Policy:
             return True
         return any(fnmatchcase(name, pattern) for pattern in patterns)
 
+    def unused_since(self, now: dt.datetime) -> dt.datetime | None:
+        """The start of the unused window: invocations after it count as use."""
+        if self.unused_days is None:
+            return None
+        return now - dt.timedelta(days=self.unused_days)
+
     def cutoff(self, now: dt.datetime) -> dt.datetime | None:
         """Versions modified after this moment are too new to delete."""
         if self.older_than_days is None:
@@ -85,6 +106,8 @@ class Policy:
             "functions": list(self.functions),
             "layers": list(self.layers),
             "target_usage_percent": self.target_usage,
+            "unused_days": self.unused_days,
+            "delete_unused": self.delete_unused,
         }
 
     def describe(self) -> str:
@@ -97,6 +120,9 @@ class Policy:
             parts.append(", ".join(names))
         if self.target_usage is not None:
             parts.append(f"only until usage is under {self.target_usage:g}%")
+        if self.unused_days is not None:
+            verb = "delete" if self.delete_unused else "report"
+            parts.append(f"{verb} whole functions not invoked in {self.unused_days} days")
         return "; ".join(parts)
 
 

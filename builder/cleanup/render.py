@@ -11,7 +11,8 @@ from builder.cleanup.plan import Kept, RegionPlan
 from builder.cleanup.policy import Policy
 from builder.cleanup.quota import Holder
 from builder.cleanup.report import human_bytes
-from builder.cleanup.runner import RegionPrune, Run
+from builder.cleanup.reports import Row
+from builder.cleanup.runner import RegionPrune, Run, count_items
 from builder.console import console
 
 
@@ -30,7 +31,7 @@ def plans(runs: Sequence[Run], policy: Policy) -> None:
         _problems(run.result)
         after = 100 * plan.usage_after / plan.usage.limit if plan.usage.limit else 0
         console.print(
-            f"[bold]plan[/bold]: delete {_count(len(plan.delete), 'version')}, "
+            f"[bold]plan[/bold]: delete {count_items(plan.delete)}, "
             f"free {human_bytes(plan.freed)}; usage after {after:.1f}%"
         )
 
@@ -88,6 +89,63 @@ def storage(runs: Sequence[Run], policy: Policy) -> None:
         for holders in run.result.holders or ():
             if holders:
                 _holders(holders)
+        if policy.unused_days is not None:
+            _unused(plan, policy.unused_days)
+
+
+def _unused(plan: RegionPlan, days: int) -> None:
+    """The functions not invoked in the window, biggest first, and their share of the quota."""
+    unused = sorted(plan.unused, key=lambda f: (-f.size, f.name))
+    total = sum(f.size for f in unused)
+    share = 100 * total / plan.usage.limit if plan.usage.limit else 0
+    console.print(
+        f"[bold]not invoked in {days} days[/bold]: {_count(len(unused), 'function')} holding "
+        f"{human_bytes(total)} ({share:.1f}% of the quota)"
+    )
+    if not unused:
+        return
+    table = Table(title_justify="left")
+    for column in (
+        "function",
+        "bytes",
+        "versions",
+        "last modified",
+        "runtime",
+        "refers to it / why it stays",
+    ):
+        table.add_column(column, justify="right" if column in ("bytes", "versions") else "left")
+    for f in unused:
+        why = "; ".join(r.text for r in f.reasons if r.rule != "report-only") or "nothing"
+        table.add_row(f.name, human_bytes(f.size), str(f.versions), f"{f.modified:%Y-%m-%d}", f.runtime, why)
+    console.print(table)
+
+
+def report_rows(rows: Sequence[Row]) -> None:
+    """One organization-wide table from the jobs' reports."""
+    table = Table(title="code storage from the jobs' reports", title_justify="left")
+    for column in ("account", "region", "report", "used", "of quota", "prune frees", "unused functions"):
+        table.add_column(column, justify="left" if column in ("account", "region", "report") else "right")
+    for row in rows:
+        share = f"{100 * row.used / row.limit:.1f}%" if row.limit else "?"
+        unused = f"{row.unused_count} ({human_bytes(row.unused)})"
+        if row.error:
+            table.add_row(row.account, row.region, row.date, "[red]not read[/red]", row.error[:40], "", "")
+        else:
+            table.add_row(
+                row.account,
+                row.region,
+                row.date,
+                human_bytes(row.used),
+                share,
+                human_bytes(row.freed),
+                unused,
+            )
+    console.print(table)
+    used = sum(r.used for r in rows)
+    console.print(
+        f"{len({r.account for r in rows})} accounts, {len(rows)} account regions: {human_bytes(used)} used, "
+        f"a prune frees {human_bytes(sum(r.freed for r in rows))}, unused functions hold {human_bytes(sum(r.unused for r in rows))}"
+    )
 
 
 def _holders(holders: Sequence[Holder]) -> None:
@@ -141,7 +199,7 @@ def _deletes(plan: RegionPlan) -> None:
         f"{item.kind:<8}  {item.label:<{width}}  {human_bytes(item.size):>9}  {item.created:%Y-%m-%d}"
         for item in plan.delete
     ]
-    console.print(f"[bold]delete[/bold] ({_count(len(plan.delete), 'version')})")
+    console.print(f"[bold]delete[/bold] ({count_items(plan.delete)})")
     console.out("\n".join(rows), highlight=False)
 
 

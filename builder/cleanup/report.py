@@ -48,6 +48,8 @@ def plan_json(plan: RegionPlan) -> dict[str, object]:
         "freed_bytes": plan.freed,
         "used_after_bytes": plan.usage_after,
         "unmatched_patterns": [{"kind": kind, "pattern": pattern} for kind, pattern in plan.unmatched],
+        "unused_functions": [f.to_json() for f in plan.unused],
+        "unused_bytes": sum(f.size for f in plan.unused),
     }
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from builder import accounts, aws
-from builder.cleanup import inventory, plan, quota
+from builder.cleanup import inventory, metrics, plan, quota, unused
 from builder.cleanup.apply import FAILED, NOT_STARTED, SKIPPED, Outcome, apply_plan
 from builder.cleanup.brake import DEFAULT_THROTTLE_LIMIT, INTERRUPTED, Brake
 from builder.cleanup.model import LayerVersion, Listing
@@ -43,6 +43,7 @@ class RegionPrune:
     error: str | None = None  # the re-check before deleting failed: nothing was deleted here
     hint: str | None = None  # what to do about `error`
     client: Any = field(default=None, repr=False)
+    cw: Any = field(default=None, repr=False)  # CloudWatch, when the policy looks for unused functions
     brake: Brake | None = field(default=None, repr=False)
 
     @property
@@ -81,7 +82,13 @@ class Request:
         return self.scope.options
 
 
-def plan_all(request: Request, now: dt.datetime, log: Log, stop: threading.Event | None = None) -> list[Run]:
+def plan_all(
+    request: Request,
+    now: dt.datetime,
+    log: Log,
+    stop: threading.Event | None = None,
+    progress: accounts.Progress = accounts.quiet,
+) -> list[Run]:
     """Plan every account region. Once `stop` is set, nothing new is read (what was not started is
     an outcome with a stopped failure); the caller must then not apply."""
 
@@ -89,10 +96,11 @@ def plan_all(request: Request, now: dt.datetime, log: Log, stop: threading.Event
         brake = Brake(limit=request.throttle_limit, stop=stop)
         log(f"{target.label}: reading")
         client = brake.attach(target.client("lambda"))
-        planned = plan_region(client, target.account_id, target.region, request, now, log)
-        return RegionPrune(plan=planned.plan, holders=planned.holders, client=client, brake=brake)
+        cw = brake.attach(target.client("cloudwatch")) if request.policy.unused_days else None
+        planned = plan_region(client, target.account_id, target.region, request, now, log, cw=cw)
+        return RegionPrune(plan=planned.plan, holders=planned.holders, client=client, cw=cw, brake=brake)
 
-    return accounts.run(request.scope, plan_one, stop=stop)
+    return accounts.run(request.scope, plan_one, stop=stop, progress=progress)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,16 +119,32 @@ def plan_region(
     now: dt.datetime,
     log: Log,
     known_sizes: Mapping[str, int] | None = None,
+    *,
+    cw: Any = None,
 ) -> Planned:
     """Read what the plan needs, in three rounds, and plan. Raises AwsError if nothing can be
     planned (the functions could not be listed). `known_sizes` (layer version ARN -> bytes) are not
-    read again: a layer version's content never changes."""
+    read again: a layer version's content never changes. With an unused window, `cw` (CloudWatch)
+    reads the invocations of every function looked at, in batches."""
     policy, workers = request.policy, request.workers
     listing = inventory.read_listing(lam, account, region, workers)
     names = plan.functions_to_read(listing, policy, now)
-    log(f"{account} {region}: {_count(listing)}; reading references of {len(names)} functions")
-    refs, ref_errors = inventory.read_refs(lam, listing, names, workers)
+    whole: list[str] = []
+    invocations = None
+    if policy.unused_days is not None:
+        if cw is None:
+            raise ValueError("an unused window needs a CloudWatch client")
+        invocations = metrics.read_invocations(
+            cw, unused.metrics_to_read(listing, policy), now, policy.unused_days
+        )
+        whole = unused.refs_to_read(listing, invocations, policy)
+    log(
+        f"{account} {region}: {_count(listing)}; reading references of {len(set(names) | set(whole))} functions"
+    )
+    refs, ref_errors = inventory.read_refs(lam, listing, names, workers, whole=whole)
     functions = plan.plan_functions(listing, refs, ref_errors, policy, now)
+    if invocations is not None:
+        functions = unused.plan_unused(listing, invocations, refs, ref_errors, policy, now, functions)
     candidates = plan.layers_to_read(listing, functions, policy, now)
     seen = {**(known_sizes or {}), **listing.layer_sizes_seen()}
     # Every size is needed when usage must be summed from the listings or for the storage report.
@@ -165,6 +189,7 @@ def _apply_region(
             now,
             log,
             _sizes(run.plan),
+            cw=run.cw,
         )
     except LayerBuilderError as exc:
         if run.halted:
@@ -175,7 +200,7 @@ def _apply_region(
         log(
             f"{where}: {len(checked.dropped)} planned versions are protected or changed now, not deleting them"
         )
-    log(f"{where}: deleting {len(checked.plan.delete)} versions")
+    log(f"{where}: deleting {count_items(checked.plan.delete)}")
     outcomes = apply_plan(run.client, checked.plan, request.workers)
     return replace(run, outcomes=outcomes, rechecked=checked.plan, dropped=checked.dropped)
 
@@ -279,6 +304,16 @@ def _problems(run: RegionPrune) -> list[Problem]:
 
 def _all_layer_versions(listing: Listing) -> list[LayerVersion]:
     return [lv for versions in listing.layers.values() for lv in versions]
+
+
+def count_items(items: Sequence[Item]) -> str:
+    """ "3 versions", "2 whole functions" or "3 versions and 2 whole functions"."""
+    whole = sum(1 for item in items if item.version == plan.WHOLE)
+    versions = len(items) - whole
+    parts = [f"{versions} version{'' if versions == 1 else 's'}"] if versions or not whole else []
+    if whole:
+        parts.append(f"{whole} whole function{'' if whole == 1 else 's'}")
+    return " and ".join(parts)
 
 
 def _count(listing: Listing) -> str:

@@ -19,6 +19,7 @@ POLICIES: dict[str, str] = {
     "prune": "builder.cleanup.iampolicy",
     "publish": "builder.publish.iampolicy",
     "tune": "builder.tune.iampolicy",
+    "stackset": "builder.cleanup.iampolicy",
 }
 
 

@@ -39,6 +39,11 @@ returns every item of a listing in one page. This WSGI layer sits in front of mo
 - answers Invoke itself (moto would need Docker to run code): a REPORT line in the log tail whose
   durations follow the version's memory (`invoke_model`), Init Duration on the first call of each
   version, Runtime.OutOfMemory below the model's memory use; every invocation is recorded.
+- answers ListFunctionUrlConfigs (moto serves the single-URL calls only) from moto's state;
+- refuses sts:AssumeRole into the accounts a test names (moto's STS lets anyone assume any role),
+  with STS's AccessDenied answer, as AWS does for a role whose trust policy does not allow the
+  caller (an account of the organization without the expected role);
+- counts every request per account and service (`calls`), for the benchmark.
 
 Everything else (including moto's habit of deleting a version an alias points to, which AWS
 refuses) is left as moto does it: the tool must not rely on AWS refusing a delete.
@@ -77,6 +82,7 @@ PAGE_SIZES = {  # path pattern -> (result key, AWS's page size)
     re.compile(r"^/2018-10-31/layers/[^/]+/versions/?$"): ("LayerVersions", 50),
     re.compile(r"^/2015-03-31/event-source-mappings/?$"): ("EventSourceMappings", 100),
 }
+URL_CONFIGS = re.compile(r"^/2021-10-31/functions/(?P<name>[^/]+)/urls/?$")
 ACCOUNT_SETTINGS = re.compile(r"^/2016-08-19/account-settings/?$")
 PROVISIONED = re.compile(r"^/2019-09-30/functions/(?P<name>[^/]+)/provisioned-concurrency/?$")
 CREDENTIAL = re.compile(r"Credential=(?P<key>[^/]+)/\d+/(?P<region>[^/]+)/(?P<service>[^/]+)/")
@@ -213,6 +219,9 @@ class LambdaExtensions:
     invoke_model: InvokeModel = field(default_factory=InvokeModel)
     invocations: list[Invocation] = field(default_factory=list)
     warm: set[tuple[str, str, str, str]] = field(default_factory=set)
+    refused_assume: set[str] = field(default_factory=set)  # accounts whose roles cannot be assumed
+    refused_services: set[str] = field(default_factory=set)  # signing names answered 403
+    calls: dict[tuple[str, str], int] = field(default_factory=dict)  # (account, service) -> requests
 
     def reset(self) -> None:
         with self.lock:
@@ -232,10 +241,26 @@ class LambdaExtensions:
             self.invoke_model = InvokeModel()
             self.latency = 0.0
             self.layer_urls = True
+            self.refused_assume.clear()
+            self.refused_services.clear()
+            self.calls.clear()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if self.latency:
             time.sleep(self.latency)
+        service = self._count(environ)
+        if service in self.refused_services:
+            # AccessDenied, as a role without the permission gets it; the code is in the header
+            # that botocore reads for every protocol (query, JSON and CBOR).
+            start_response(
+                "403 Forbidden",
+                [("x-amzn-query-error", "AccessDenied;Sender"), ("Content-Length", "0")],
+            )
+            return [b""]
+        if "/sts/aws4_request" in environ.get("HTTP_AUTHORIZATION", "") and self.refused_assume:
+            denied = self._refuse_assume(environ, start_response)
+            if denied is not None:
+                return denied
         if "/s3/aws4_request" in environ.get("HTTP_AUTHORIZATION", ""):
             return self._s3(environ, start_response)
         if environ.get("HTTP_X_AMZ_TARGET") == "AmazonSSM.PutParameter":
@@ -278,11 +303,14 @@ class LambdaExtensions:
             )
         found_policy = LAYER_POLICY.match(request.path)
         if found_policy and request.method == "POST":
-            denied = self._layer_permission(request, found_policy, environ)
-            if denied is not None:
-                return _error(start_response, *denied)
+            invalid = self._layer_permission(request, found_policy, environ)
+            if invalid is not None:
+                return _error(start_response, *invalid)
         if ACCOUNT_SETTINGS.match(request.path) and request.method == "GET" and self.settings_enabled:
             return _json(start_response, 200, self._account_settings(request))
+        urls = URL_CONFIGS.match(request.path)
+        if urls and request.method == "GET":
+            return self._url_configs(request, unquote(urls["name"]), start_response)
         found = PROVISIONED.match(request.path)
         if found:
             return self._provisioned(request, unquote(found["name"]), start_response)
@@ -419,6 +447,51 @@ class LambdaExtensions:
             headers.append(("X-Amz-Function-Error", "Unhandled"))
         start_response("200 OK", headers)
         return [body]
+
+    # ---- request counts, STS refusals, function URLs ---------------------------------------------
+
+    def _count(self, environ: dict[str, Any]) -> str | None:
+        """Count the request; return the service it was signed for."""
+        credential = CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+        if credential is None:
+            return None
+        key = (get_account_id_from(credential["key"]) or DEFAULT_ACCOUNT_ID, credential["service"])
+        with self.lock:
+            self.calls[key] = self.calls.get(key, 0) + 1
+        return key[1]
+
+    def _refuse_assume(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> list[bytes] | None:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        form = parse_qs(body.decode())
+        role = (form.get("RoleArn") or [""])[0]
+        if (form.get("Action") or [""])[0] != "AssumeRole" or role.split(":")[4:5] == []:
+            return None
+        if role.split(":")[4] not in self.refused_assume:
+            return None
+        caller = CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+        who = get_account_id_from(caller["key"]) if caller else DEFAULT_ACCOUNT_ID
+        # STS's answer when the role's trust policy does not allow the caller.
+        xml = (
+            '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+            "<Code>AccessDenied</Code><Message>User: arn:aws:iam::"
+            f"{who}:root is not authorized to perform: sts:AssumeRole on resource: {role}</Message>"
+            "</Error><RequestId>ext-refused</RequestId></ErrorResponse>"
+        ).encode()
+        start_response("403 Forbidden", [("Content-Type", "text/xml"), ("Content-Length", str(len(xml)))])
+        return [xml]
+
+    def _url_configs(self, request: Request, name: str, start_response: Callable[..., Any]) -> list[bytes]:
+        backend = lambda_backends[request.account][request.region]
+        try:
+            function = backend.get_function(name)
+        except Exception:
+            return _error(start_response, 404, "ResourceNotFoundException", f"Function not found: {name}")
+        configs = [function.url_config.to_dict()] if function.url_config else []
+        return _json(start_response, 200, {"FunctionUrlConfigs": configs})
 
     # ---- GetLayerVersion's Content.Location -----------------------------------------------------
 
@@ -816,6 +889,16 @@ class LambdaMotoServer(ThreadedMotoServer):
             self.ext.delays.append(delay)
         return delay
 
+    def refuse_service(self, service: str) -> None:
+        """Every call to `service` (its signing name: "monitoring" for CloudWatch) is refused."""
+        with self.ext.lock:
+            self.ext.refused_services.add(service)
+
+    def refuse_assume_role(self, account: str) -> None:
+        """sts:AssumeRole into any role of `account` is refused (AccessDenied)."""
+        with self.ext.lock:
+            self.ext.refused_assume.add(account)
+
     def set_limit(self, account: str, region: str, limit: int) -> None:
         self.ext.limits[(account, region)] = limit
 
@@ -957,6 +1040,37 @@ class Seed:
         when = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)
         fn = lambda_backends[self.account][self.region].get_function(function, version)
         fn.last_modified = when.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+
+    def age_all(self, function: str, days: int) -> None:
+        """Backdate every version of a function, $LATEST included."""
+        for fn in lambda_backends[self.account][self.region].list_versions_by_function(function):
+            self.age_function(function, str(fn.version), days)
+
+    def invoked(
+        self, function: str, *, days_ago: float = 1, count: int = 1, qualifier: str | None = None
+    ) -> None:
+        """Record invocations in CloudWatch as Lambda publishes them: every invocation in the
+        FunctionName series, and a qualified one also by FunctionName + Resource (the qualifier
+        called) and + ExecutedVersion."""
+        when = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days_ago)
+        series = [[{"Name": "FunctionName", "Value": function}]]
+        if qualifier is not None:
+            resource = {"Name": "Resource", "Value": f"{function}:{qualifier}"}
+            series.append([series[0][0], resource])
+        cw = self.session.client("cloudwatch", endpoint_url=self.url)
+        cw.put_metric_data(
+            Namespace="AWS/Lambda",
+            MetricData=[
+                {
+                    "MetricName": "Invocations",
+                    "Dimensions": dims,
+                    "Timestamp": when,
+                    "Value": count,
+                    "Unit": "Count",
+                }
+                for dims in series
+            ],
+        )
 
     def age_layer(self, layer: str, version: int, days: int) -> None:
         when = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)
