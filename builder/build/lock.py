@@ -201,7 +201,7 @@ class PipResolver:
     """Resolves with `pip install --dry-run --report` and the target's interpreter and platform tags."""
 
     def resolve(
-        self, requirements: Sequence[str], target: Target, indexes: PackageIndexes
+        self, requirements: Sequence[str], target: Target, indexes: PackageIndexes | None = None
     ) -> list[LockedPackage]:
         with tempfile.TemporaryDirectory(prefix="layer-builder-lock-") as tmp:
             report_path = Path(tmp) / "report.json"
