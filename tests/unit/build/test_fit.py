@@ -39,8 +39,10 @@ def test_the_estimate_counts_what_the_plan_keeps_and_its_sources():
 
 
 def _levers(size: int, headroom: int, gpu: bool = False) -> fit.Levers:
-    packages = (fit.PackageShare(name="torch", kept_bytes=size - 10 * MB, source_bytes=30 * MB),)
-    packages += (fit.PackageShare(name="nvidia-cudnn-cu12", kept_bytes=10 * MB, source_bytes=0),)
+    packages = (
+        fit.PackageShare(name="torch", kept_bytes=size - 10 * MB, source_bytes=30 * MB),
+        fit.PackageShare(name="nvidia-cudnn-cu12", kept_bytes=10 * MB, source_bytes=0),
+    )
     locked = lock.Lock(
         target_key="python3.12-x86_64",
         recipe_fingerprint="",
