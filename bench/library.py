@@ -9,7 +9,8 @@ from the committed lock:
 Then, per heuristic rule: the files and bytes it removed from (b), and the files the evidence kept
 (used by the smoke test, or named in their distribution's code) with their bytes in (a). The
 documentation patterns the tool no longer removes (*.md, *.rst, */doc/*.txt outside *.dist-info)
-are measured in (a) too: that is what the dropped `docs` rule would save.
+are measured in (a) too: that is what the dropped `docs` rule would save; so are the patterns of the
+dropped `build-metadata` rule.
 
 Exits 2 when a step fails. Writes the `library` section of BENCHMARKS.md unless --no-write.
 """
@@ -34,8 +35,10 @@ from builder.recipe import find_recipe
 SECTION = "library"
 TARGET = ("python3.12", "x86_64")
 RECIPES = ("scipy-stack", "scikit-learn", "pandas-arrow")
-HEURISTIC = ("tests", "sources", "type-stubs", "build-metadata")
+HEURISTIC = ("tests", "sources", "type-stubs")
 DOCS = ("*.md", "*.rst", "*/doc/*.txt")
+# The former build-metadata rule (static libraries, libtool, pkg-config and CMake files).
+BUILD_METADATA = ("*.a", "*.la", "*/pkgconfig/*.pc", "*/cmake/*.cmake", "*.cmake")
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,8 @@ class Measured:
     plain_files: int
     docs_files: int
     docs_bytes: int
+    metadata_files: int
+    metadata_bytes: int
     manifest: dict[str, object]
     kept: dict[str, tuple[int, int]]  # rule -> (files, bytes) kept by evidence
 
@@ -69,6 +74,11 @@ def is_doc(path: str) -> bool:
     return not top.endswith(".dist-info") and any(fnmatch.fnmatch(path, pattern) for pattern in DOCS)
 
 
+def is_build_metadata(path: str) -> bool:
+    top = path.split("/", 1)[0]
+    return not top.endswith(".dist-info") and any(fnmatch.fnmatch(path, p) for p in BUILD_METADATA)
+
+
 def build(recipe: str, output: Path) -> dict[str, object]:
     argv = [sys.executable, "-m", "builder", "build", recipe, "-r", TARGET[0], "-a", TARGET[1]]
     out = _steps.run([*argv, "-o", output, "--json", "--no-cache"], what=f"build {recipe}", cwd=_report.REPO)
@@ -82,6 +92,7 @@ def measure(recipe: str, scratch: Path) -> Measured:
     _steps.pip_target_install(pins, site, compile_host=True, env=_steps.offline_env(None))
     files = tree_files(site)
     docs = {p: s for p, s in files.items() if is_doc(p)}
+    metadata = {p: s for p, s in files.items() if is_build_metadata(p)}
     manifest = build(recipe, scratch / "layers")
     minimize = manifest["minimize"]
     assert isinstance(minimize, dict)
@@ -96,6 +107,8 @@ def measure(recipe: str, scratch: Path) -> Measured:
         plain_files=len(files),
         docs_files=len(docs),
         docs_bytes=sum(docs.values()),
+        metadata_files=len(metadata),
+        metadata_bytes=sum(metadata.values()),
         manifest=manifest,
         kept=kept,
     )
@@ -141,6 +154,9 @@ def rules_table(results: list[Measured]) -> str:
                 ]
             )
         rows.append([m.recipe, "docs (dropped)", str(m.docs_files), grouped(m.docs_bytes), "-", "-"])
+        rows.append(
+            [m.recipe, "build-metadata (dropped)", str(m.metadata_files), grouped(m.metadata_bytes), "-", "-"]
+        )
     headers = ["recipe", "rule", "removed files", "removed bytes", "kept by evidence", "kept bytes"]
     return format_table(headers, rows, right=[False, False, True, True, True, True])
 

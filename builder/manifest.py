@@ -25,7 +25,9 @@ MANIFEST = "manifest.json"
 LAYER_ZIP = "layer.zip"
 
 Backend = Literal["local", "docker"]
-BytecodeMode = Literal["pyc", "sourceless", "none"]
+# auto: .py sources beside their bytecode while the layer fits with its headroom; when it does
+# not, the largest packages go sourceless one by one until it fits (Bytecode.sourceless names them).
+BytecodeMode = Literal["auto", "pyc", "sourceless", "none"]
 BytecodeStatus = Literal["compiled", "skipped"]
 SmokeStatus = Literal["passed", "failed", "not run"]
 # How the smoke test's interpreter ran: this machine's own CPU, an emulator (qemu-user), a container.
@@ -97,6 +99,15 @@ class Minimize:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SourcelessPackage:
+    """A distribution whose .py sources an `auto` build dropped (bytecode only) so the layer fits."""
+
+    name: str
+    source_bytes: int  # the .py bytes dropped
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class Bytecode:
     mode: BytecodeMode
     status: BytecodeStatus
@@ -104,6 +115,8 @@ class Bytecode:
     interpreter: str | None
     invalidation: str | None
     failed: tuple[str, ...] = ()
+    # auto mode: the packages that went sourceless, largest first (empty: every package kept its sources)
+    sourceless: tuple[SourcelessPackage, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -141,6 +154,19 @@ class Verification:
 
 
 @dataclass(frozen=True, kw_only=True)
+class PackageIndexes:
+    """The package indexes a recipe names (`[layer] index_url`, `extra_index_urls`, `find_links`),
+    used by lock and build alike; empty: pip's own configuration."""
+
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.index_url or self.extra_index_urls or self.find_links)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Manifest:
     schema: int = SCHEMA
     recipe: str
@@ -164,6 +190,7 @@ class Manifest:
     minimize: Minimize
     bytecode: Bytecode
     verification: Verification
+    indexes: PackageIndexes = field(default_factory=PackageIndexes)
 
     @property
     def target(self) -> str:

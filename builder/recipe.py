@@ -6,6 +6,7 @@ so a typo never silently turns into a default.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
@@ -18,11 +19,13 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from builder import tomlload
 from builder.errors import RecipeError
-from builder.manifest import Backend, BytecodeMode
+from builder.manifest import Backend, BytecodeMode, PackageIndexes
 from builder.runtimes import ARCHITECTURES, runtimes
 from builder.suggest import did_you_mean
 
 BYTECODE_MODES: tuple[BytecodeMode, ...] = get_args(BytecodeMode)
+# Sources beside the bytecode while the layer fits; sourceless package by package when it does not.
+DEFAULT_BYTECODE: BytecodeMode = "auto"
 BACKENDS: tuple[Backend, ...] = get_args(Backend)
 # Bump when the lock resolution changes meaning: every lock then reads as stale.
 LOCK_FORMAT = 1
@@ -72,6 +75,8 @@ class Recipe:
     # Shared libraries (sonames) copied from the build image into the layer's lib/ with their licenses,
     # for wheels that need a library Lambda does not have (docker backend only).
     system_libraries: tuple[str, ...] = ()
+    # Where pip looks for the locked packages, for lock and build alike (e.g. a CPU-only index).
+    indexes: PackageIndexes = field(default_factory=PackageIndexes)
 
     @property
     def requirement_names(self) -> frozenset[str]:
@@ -79,7 +84,10 @@ class Recipe:
 
     def lock_fingerprint(self) -> str:
         """What a lock depends on. Changing the smoke test or minimize rules does not stale a lock."""
-        payload = json.dumps({"format": LOCK_FORMAT, "requirements": list(self.requirements)})
+        fields: dict[str, object] = {"format": LOCK_FORMAT, "requirements": list(self.requirements)}
+        if self.indexes:  # only when named, so the locks of recipes without indexes stay fresh
+            fields["indexes"] = dataclasses.asdict(self.indexes)
+        payload = json.dumps(fields)
         return "sha256:" + hashlib.sha256(payload.encode()).hexdigest()
 
     def content_hash(self) -> str:
@@ -176,6 +184,9 @@ _LAYER = (
     "license",
     "headroom_mb",
     "system_libraries",
+    "index_url",
+    "extra_index_urls",
+    "find_links",
 )
 _BUILD = ("bytecode", "backends")
 _MINIMIZE = ("enabled", "strip", "drop_runtime_provided", "keep", "remove", "packages")
@@ -209,7 +220,7 @@ def parse_recipe(path: Path) -> Recipe:
 
     build = top.section("build")
     build.check_keys(_BUILD)
-    bytecode = build.string("bytecode", "pyc")
+    bytecode = build.string("bytecode", DEFAULT_BYTECODE)
     if bytecode not in BYTECODE_MODES:
         raise build.fail(
             "bytecode",
@@ -230,6 +241,30 @@ def parse_recipe(path: Path) -> Recipe:
         minimize=_parse_minimize(top.section("minimize")),
         smoke=_parse_smoke(top.section("smoke")),
         system_libraries=_system_libraries(layer),
+        indexes=_indexes(layer, path.resolve().parent),
+    )
+
+
+def _indexes(layer: _Section, folder: Path) -> PackageIndexes:
+    """The recipe's package indexes; a find_links folder may be relative to the recipe's folder."""
+    index_url = layer.data.get("index_url")
+    if index_url is not None:
+        index_url = layer.string("index_url")
+        if not index_url:
+            raise layer.fail("index_url", "must not be empty")
+    links = []
+    for link in layer.strings("find_links", ()):
+        if "://" in link:
+            links.append(link)
+            continue
+        where = (folder / link).resolve()
+        if not where.exists():
+            raise layer.fail("find_links", f"has {link!r}, which does not exist (looked at {where})")
+        links.append(str(where))
+    return PackageIndexes(
+        index_url=index_url,
+        extra_index_urls=layer.strings("extra_index_urls", ()),
+        find_links=tuple(links),
     )
 
 

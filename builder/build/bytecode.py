@@ -9,6 +9,7 @@ depend on file mtimes, which zips and Lambda do not preserve.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from builder import proc
 from builder.build import steps
 from builder.errors import BuildError
 from builder.interpreters.run import PythonRunner
-from builder.manifest import BytecodeMode, BytecodeStatus
+from builder.manifest import BytecodeMode, BytecodeStatus, SourcelessPackage
 
 # Shown in tracebacks instead of the staging folder: where Lambda mounts a layer's python/.
 RUNTIME_PREFIX = "/opt/python"
@@ -30,6 +31,7 @@ class BytecodeReport:
     reason: str
     interpreter: str | None
     failed: tuple[str, ...] = ()  # files the target interpreter could not compile (kept as source)
+    sourceless: tuple[SourcelessPackage, ...] = ()  # auto mode: the packages whose sources went
 
 
 def compile_tree(
@@ -65,7 +67,7 @@ def _compileall(python: PythonRunner, site: Path, paths: list[Path], mode: Bytec
     # -s/-p (not -d): the recorded file names are relative to site for any path compiled.
     argv = ["-I", "-m", "compileall", "-q", "-j", "0" if python.runs_itself else "1"]
     argv += ["--invalidation-mode", "unchecked-hash", "-s", str(site), "-p", RUNTIME_PREFIX]
-    if mode == "sourceless":
+    if mode == "sourceless":  # auto compiles like pyc; make_sourceless moves what it must
         argv.append("-b")  # legacy location: x.pyc beside x.py, importable once x.py is gone
     argv += [str(path) for path in paths]
     return python.run(argv, step=steps.BYTECODE, env={"PYTHONDONTWRITEBYTECODE": ""}, timeout=None)
@@ -99,6 +101,29 @@ def _failed_files(output: str, site: Path) -> list[str]:
                 path = quoted[1]
                 failed.append(path.removeprefix(RUNTIME_PREFIX + "/").removeprefix(str(site) + "/"))
     return failed
+
+
+def make_sourceless(site: Path, sources: Iterable[str]) -> int:
+    """Replace these .py files by their bytecode (__pycache__/x.<tag>.pyc moved to x.pyc, the legacy
+    location Python imports when the source is gone); returns the source bytes dropped.
+
+    The bytecode is the same either way: compileall's -b only chooses where it is written.
+    """
+    dropped = 0
+    caches: set[Path] = set()
+    for relative in sources:
+        source = site / relative
+        cached = sorted(source.parent.glob(f"__pycache__/{source.stem}.*.pyc"))
+        if len(cached) != 1 or not source.is_file():
+            continue  # not compiled (a syntax the target refuses): keep the source
+        dropped += source.stat().st_size
+        os.replace(cached[0], source.with_suffix(".pyc"))
+        source.unlink()
+        caches.add(cached[0].parent)
+    for folder in caches:
+        if not any(folder.iterdir()):
+            folder.rmdir()
+    return dropped
 
 
 def _drop_sources(site: Path, keep: set[str]) -> None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import cast
 
 import typer
 from rich.markup import escape
 
-from builder.build import lock, pipeline, render, scaffold, unpack
+from builder.build import lock, minimizer, pipeline, render, scaffold, unpack
 from builder.build.backends import base
 from builder.build.backends.choice import resolver_for
 from builder.build.options import BuildOptions
@@ -231,10 +232,13 @@ def build_command(
         None,
         "--bytecode",
         callback=choice(BYTECODE_MODES, "bytecode mode"),
-        help="pyc, sourceless or none (default: the recipe's).",
+        help="auto, pyc, sourceless or none (default: the recipe's; auto keeps sources while the layer fits).",
     ),
     explain: bool = typer.Option(
-        False, "--explain", help="Print the minimize plan per rule and per package."
+        False,
+        "--explain",
+        help="Print the minimize plan per rule and per package (on a failed build too), and which "
+        "packages went sourceless and why.",
     ),
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Install and print the minimize plan; write no layer."
@@ -267,11 +271,14 @@ def build_command(
     results, failures = [], []
     for target in _targets(runtime, arch, recipe.runtimes, recipe.architectures):
         progress = RichProgress(err_console, prefix=f"[cyan]{target.key}[/cyan] ")
+        plans: list[minimizer.Plan] = []  # the latest, for --explain when a later step fails
         try:
-            results.append(pipeline.build(recipe, target, options, progress))
+            results.append(pipeline.build(recipe, target, replace(options, on_plan=plans.append), progress))
         except LayerBuilderError as exc:  # report it, go on with the other targets, fail at the end
             failures.append((target.key, exc))
             report_error(exc)
+            if (explain or dry_run) and plans and not as_json:
+                render.explain_failed(recipe.name, target.key, plans[-1])
     if unpack_dir is not None and results and results[0].zip_path is not None:
         files = unpack.unpack(results[0].zip_path, unpack_dir)
         err_console.print(f"unpacked {len(files)} files of {results[0].zip_path} into {unpack_dir}")

@@ -3,7 +3,8 @@ session, the lock, the scratch folders), and what the full install showed before
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from builder import manifest
@@ -55,8 +56,9 @@ class BuildContext:
 
 @dataclass(frozen=True, kw_only=True)
 class FullInstall:
-    """What the full install showed before minimizing: the files the smoke test touched, the ELF
-    files whose libraries were already missing."""
+    """What the full install showed before minimizing: the files the smoke test touched, the files
+    importing each module read (path -> the module), the ELF files whose libraries were already missing."""
 
-    touched: frozenset[str]
-    missing: frozenset[tuple[str, str]]
+    touched: frozenset[str] = frozenset()
+    imported: Mapping[str, str] = field(default_factory=dict)
+    missing: frozenset[tuple[str, str]] = frozenset()

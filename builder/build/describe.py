@@ -70,6 +70,8 @@ def manifest_for(
             interpreter=compiled.interpreter,
             invalidation="unchecked-hash" if compiled.status == "compiled" else None,
             failed=compiled.failed,
+            sourceless=compiled.sourceless,
         ),
         verification=verification,
+        indexes=recipe.indexes,
     )

@@ -83,11 +83,29 @@ def _file_names(code: Path) -> set[str]:
 # ---------------------------------------------------------------- libraries a plain install lacks too
 
 MISSING = "missing-needed"
+# NVIDIA's CUDA libraries (libcudart, libcublas, libcudnn, libnccl, libnvrtc, ...): Lambda has no GPU.
+GPU_LIBRARY_PREFIXES = ("libcu", "libnv", "libnccl", "libcudnn")
 
 
 def missing_libraries(problems: Iterable[ElfProblem]) -> frozenset[tuple[str, str]]:
     """(ELF file, library) pairs the loader would not find: taken on the full install, a baseline."""
     return frozenset((p.path, p.library) for p in problems if p.kind == MISSING)
+
+
+def gpu_libraries(
+    problems: Iterable[ElfProblem], baseline: frozenset[tuple[str, str]]
+) -> dict[str, list[str]]:
+    """ELF files that a plain install cannot load either because GPU libraries are missing -> those
+    libraries: one summary line instead of one note per CUDA library."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for problem in problems:
+        if (
+            problem.kind == MISSING
+            and (problem.path, problem.library) in baseline
+            and problem.library.startswith(GPU_LIBRARY_PREFIXES)
+        ):
+            found[problem.path].append(problem.library)
+    return dict(found)
 
 
 def split_by_baseline(

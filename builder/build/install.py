@@ -7,6 +7,7 @@ from pathlib import Path
 from builder import proc
 from builder.build import pipcmd, steps
 from builder.errors import BuildError, NoCompatibleWheelError
+from builder.manifest import PackageIndexes
 from builder.runtimes import Target
 
 HASH_MISMATCH = "THESE PACKAGES DO NOT MATCH THE HASHES"
@@ -21,10 +22,12 @@ def no_wheel_error(what: str, target: Target) -> NoCompatibleWheelError:
     )
 
 
-def install_locked(lock_path: Path, target: Target, site: Path) -> None:
+def install_locked(
+    lock_path: Path, target: Target, site: Path, indexes: PackageIndexes | None = None
+) -> None:
     """Install exactly the lock's wheels for the target platform (see pipcmd.install_lock)."""
     site.mkdir(parents=True, exist_ok=True)
-    argv = pipcmd.install_lock(lock_path, site=site, target=target)
+    argv = pipcmd.install_lock(lock_path, site=site, target=target, indexes=indexes)
     result = proc.run(argv, step=steps.INSTALL, check=False)
     if result.ok:
         return

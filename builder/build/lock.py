@@ -28,6 +28,7 @@ from packaging.utils import canonicalize_name
 from builder import proc, tomlload
 from builder.build import pipcmd, steps, unresolved
 from builder.errors import LockError
+from builder.manifest import PackageIndexes
 from builder.recipe import Recipe
 from builder.runtimes import Target
 
@@ -60,7 +61,9 @@ class Lock:
 class Resolver(Protocol):
     """The network seam: turn requirements into pinned, hashed wheels for one target."""
 
-    def resolve(self, requirements: Sequence[str], target: Target) -> list[LockedPackage]: ...
+    def resolve(
+        self, requirements: Sequence[str], target: Target, indexes: PackageIndexes
+    ) -> list[LockedPackage]: ...
 
 
 # ---------------------------------------------------------------- rendering and parsing
@@ -144,7 +147,7 @@ def load_fresh(recipe: Recipe, target: Target) -> tuple[Lock, Path]:
 
 def create(recipe: Recipe, target: Target, resolver: Resolver) -> tuple[Lock, Path]:
     """Resolve the recipe for one target and write its lock atomically."""
-    packages = resolver.resolve(recipe.requirements, target)
+    packages = resolver.resolve(recipe.requirements, target, recipe.indexes)
     lock = Lock(target_key=target.key, recipe_fingerprint=recipe.lock_fingerprint(), packages=tuple(packages))
     path = recipe.lock_path(target.key)
     write_atomic(path, render(lock, recipe_name=recipe.name, target=target))
@@ -197,10 +200,12 @@ def gpu_warning(lock: Lock, variants: dict[str, str]) -> str | None:
 class PipResolver:
     """Resolves with `pip install --dry-run --report` and the target's interpreter and platform tags."""
 
-    def resolve(self, requirements: Sequence[str], target: Target) -> list[LockedPackage]:
+    def resolve(
+        self, requirements: Sequence[str], target: Target, indexes: PackageIndexes | None = None
+    ) -> list[LockedPackage]:
         with tempfile.TemporaryDirectory(prefix="layer-builder-lock-") as tmp:
             report_path = Path(tmp) / "report.json"
-            argv = pipcmd.resolve(requirements, report=report_path, target=target)
+            argv = pipcmd.resolve(requirements, report=report_path, target=target, indexes=indexes)
             result = proc.run(argv, step=steps.LOCK, check=False)
             if not result.ok:
                 raise _resolution_error(result, target)

@@ -4,7 +4,8 @@ Planning is pure: it sees a file listing and the rules, touches nothing, and can
 a dry run. Applying moves removed files aside (so a failed smoke test can be traced back to the
 rule that broke it) and strips extension modules. Rules live in data/minimize-rules.toml plus the
 recipe's [minimize] section; a keep always beats a remove, and evidence that a file is read (the
-smoke test touched it, its distribution's code names it) beats a heuristic rule.
+smoke test touched it, importing a module of the full install read it, its distribution's code
+names it) beats a heuristic rule.
 """
 
 from __future__ import annotations
@@ -48,10 +49,12 @@ class Evidence:
     """What is known to be read, gathered from the full install before planning (build/evidence.py)."""
 
     used: frozenset[str] = frozenset()  # paths (relative to python/) the smoke test opened or imported
+    imported: Mapping[str, str] = field(default_factory=dict)  # path -> the module whose import read it
     named: Mapping[str, str] = field(default_factory=dict)  # path -> a file of its distribution naming it
 
 
 USED_BY_SMOKE = "used by the smoke test"
+USED_BY_IMPORTING = "used by importing"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -205,6 +208,8 @@ def _decide(entry: FileEntry, effective: _Effective, evidence: Evidence, strip: 
 def _evidence_of_use(path: str, evidence: Evidence) -> str:
     if path in evidence.used:
         return USED_BY_SMOKE
+    if path in evidence.imported:
+        return f"{USED_BY_IMPORTING} {evidence.imported[path]}"
     if path in evidence.named:
         return f"named in {evidence.named[path]}"
     return ""

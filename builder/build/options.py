@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +24,9 @@ class BuildOptions:
     dry_run: bool = False  # install and plan, print, write nothing
     docker: base.DockerSettings = field(default_factory=base.DockerSettings)
     today: dt.date = field(default_factory=dt.date.today)
+    # Called with each minimize plan as soon as it exists, so --explain can print it when a later
+    # step fails (a layer too large, a smoke test that broke).
+    on_plan: Callable[[minimizer.Plan], None] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -4,7 +4,8 @@ On this machine pip runs from the tool's own environment (a current pip is a dep
 refuse newer numpy for another --python-version) with the target's tags, so it picks wheels for
 Lambda rather than for the host. In the build container pip runs with the image's own interpreter,
 which is the target, so it needs no target flags. Either way the user's pip configuration (index,
-find-links, cert) is honoured: we never pass --isolated.
+find-links, cert) is honoured: we never pass --isolated. A recipe's own indexes (`[layer] index_url`,
+`extra_index_urls`, `find_links`) are passed as flags, which pip puts over its configuration.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from builder.manifest import PackageIndexes
 from builder.runtimes import Target
 
 NO_MATCH_RE = re.compile(r"No matching distribution found for ([^\s]+)")
@@ -25,7 +27,12 @@ def pip(python: str = sys.executable) -> list[str]:
 
 
 def resolve(
-    requirements: Sequence[str], *, report: Path, target: Target | None, python: str = sys.executable
+    requirements: Sequence[str],
+    *,
+    report: Path,
+    target: Target | None,
+    python: str = sys.executable,
+    indexes: PackageIndexes | None = None,
 ) -> list[str]:
     """Resolve without installing and write pip's JSON report: what would be installed, with hashes."""
     return [
@@ -37,12 +44,19 @@ def resolve(
         "--report",
         str(report),
         *for_target(target),
+        *index_flags(indexes),
         *requirements,
     ]
 
 
 def install_lock(
-    lock: Path, *, site: Path, target: Target | None, python: str = sys.executable, quiet: bool = True
+    lock: Path,
+    *,
+    site: Path,
+    target: Target | None,
+    python: str = sys.executable,
+    quiet: bool = True,
+    indexes: PackageIndexes | None = None,
 ) -> list[str]:
     """Install exactly the lock's files, hashes required, without dependencies or bytecode.
 
@@ -59,6 +73,7 @@ def install_lock(
         "--target",
         str(site),
         *for_target(target),
+        *index_flags(indexes),
         "--requirement",
         str(lock),
     ]
@@ -79,6 +94,18 @@ def for_target(target: Target | None) -> list[str]:
     ]
     for tag in target.platform_tags():
         args += ["--platform", tag]
+    return args
+
+
+def index_flags(indexes: PackageIndexes | None) -> list[str]:
+    """The recipe's package indexes as pip flags (none: pip's own configuration decides)."""
+    if not indexes:
+        return []
+    args = ["--index-url", indexes.index_url] if indexes.index_url else []
+    for url in indexes.extra_index_urls:
+        args += ["--extra-index-url", url]
+    for link in indexes.find_links:
+        args += ["--find-links", link]
     return args
 
 

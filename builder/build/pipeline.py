@@ -1,4 +1,5 @@
-"""The build pipeline's step order: lock → install → plan → minimize → bytecode → verify → size → package.
+"""The build pipeline's step order: lock → install → fit → plan → fit → minimize → bytecode → verify → size
+→ package.
 
 Only the order lives here; each step is a module with a typed result (planning, bytecode, verify,
 size, package, describe; cache and context are what they share). Each step has a name (steps.py); a
@@ -8,19 +9,19 @@ under the output root; the output folder is replaced only when every step passed
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from builder import manifest
-from builder.build import bytecode, elfstrip, lock, package, steps
+from builder.build import bytecode, elfstrip, lock, minimizer, package, sourcefit, steps
 from builder.build.backends import base
 from builder.build.backends.choice import backend_for
 from builder.build.cache import build_key, from_cache
 from builder.build.context import BuildContext
 from builder.build.describe import manifest_for
 from builder.build.options import BuildOptions, BuildResult
-from builder.build.planning import apply_plan, make_plan, observe
+from builder.build.planning import apply_plan, check_fits, make_plan, observe, plan_every_rule
 from builder.build.reporting import Progress, step
 from builder.build.request import check_request
 from builder.build.size import check_size
@@ -74,7 +75,11 @@ def build(
             work=work,
             strip_tool=elfstrip.find_strip_tool(target.arch.machine) if recipe.minimize.strip else None,
         )
-        return _build_fresh(ctx, dry_run=options.dry_run)
+        return _build_fresh(ctx, dry_run=options.dry_run, on_plan=options.on_plan or _ignore)
+
+
+def _ignore(plan: minimizer.Plan) -> None:
+    return None
 
 
 @contextmanager
@@ -90,20 +95,35 @@ def _session(backend: base.Backend, work: Path, progress: Progress) -> Iterator[
         yield session
 
 
-def _build_fresh(ctx: BuildContext, *, dry_run: bool) -> BuildResult:
+def _build_fresh(
+    ctx: BuildContext, *, dry_run: bool, on_plan: Callable[[minimizer.Plan], None]
+) -> BuildResult:
     recipe, target, progress = ctx.recipe, ctx.target, ctx.progress
+    gpu = lock.gpu_warning(ctx.locked, lock.cpu_variants())
+    if gpu:
+        progress.note(gpu)  # what `new` and `lock` said, once more where the size is paid
     with step(
         progress, steps.INSTALL, f"installing {len(ctx.locked.packages)} locked packages for {target.key}"
     ):
-        ctx.session.install(ctx.locked, ctx.lock_path, ctx.site)
+        ctx.session.install(ctx.locked, ctx.lock_path, ctx.site, recipe.indexes)
         distinfo.drop_entries_outside(ctx.site)
         if recipe.system_libraries:
             ctx.session.bundle_system_libraries(recipe.system_libraries, ctx.layer / elfcheck.LAYER_LIB)
+    with step(progress, steps.FIT, "the smallest layer every rule can make, against the limit"):
+        files = minimizer.scan(ctx.site)
+        first = plan_every_rule(ctx, files)
+        on_plan(first)
+        check_fits(ctx, first, stage="the install")
     with step(
-        progress, steps.PLAN, "running the smoke test on the full install, planning the minimize rules"
+        progress,
+        steps.PLAN,
+        "running the smoke test and importing every module on the full install, planning the minimize rules",
     ):
-        full = observe(ctx)
-        plan = make_plan(ctx, full)
+        full = observe(ctx, files)
+        plan = make_plan(ctx, full, files)
+        on_plan(plan)
+    with step(progress, steps.FIT, "the planned layer against the limit"):
+        check_fits(ctx, plan, stage="the plan")
     if dry_run:
         return BuildResult(
             recipe=recipe.name,
@@ -125,6 +145,8 @@ def _build_fresh(ctx: BuildContext, *, dry_run: bool) -> BuildResult:
             python=ctx.session.bytecode_python,
             why_missing=ctx.session.why_no_bytecode,
         )
+        if ctx.mode == "auto":
+            compiled = sourcefit.fit_sources(ctx, compiled, minimized.remaining)
     if compiled.status == "skipped" and ctx.mode != "none":
         progress.note(f"bytecode not compiled: {compiled.reason}")
     with step(progress, steps.VERIFY, "checking ELF files and running the smoke test"):

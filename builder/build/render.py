@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from builder import manifest
 from builder.build import lock, minimizer
 from builder.build.options import BuildResult
 from builder.console import console
@@ -212,16 +214,21 @@ def _result_dict(result: BuildResult) -> dict[str, Any]:
     return {"zip": str(result.zip_path), "cached": result.cached, "manifest": result.manifest.to_json()}
 
 
+def explain_failed(recipe: str, target: str, plan: minimizer.Plan) -> None:
+    """The plan of a build that failed after planning (too large, a smoke test that broke)."""
+    _plan_tables(recipe, target, plan)
+    console.print(f"{target}: the build failed after this plan; nothing was written")
+
+
 def explain_plan(result: BuildResult) -> None:
     assert result.plan is not None
     plan = result.plan
-    table = Table(title=f"Minimize plan for {result.recipe} {result.target}: by rule")
-    for column in ("rule", "action", "files", "MB"):
-        table.add_column(column)
-    for rule, row in plan.summary_by_rule().items():
-        action = "strip" if rule == "strip" else "remove"
-        table.add_row(rule, action, str(row.files), _mb(row.bytes))
-    print_table(table)
+    _plan_tables(result.recipe, result.target, plan, summary=lambda: _done(result, plan))
+    if result.manifest is not None:
+        _sourceless_table(result.manifest.bytecode)
+
+
+def _done(result: BuildResult, plan: minimizer.Plan) -> None:
     if result.dry_run:
         removed, stripped = len(plan.by_action("remove")), len(plan.by_action("strip"))
         console.print(
@@ -233,6 +240,34 @@ def explain_plan(result: BuildResult) -> None:
         console.print(
             f"strip saved {_mb(done.strip_saved_bytes)} MB on {done.stripped_files} extension modules"
         )
+
+
+def _sourceless_table(bytecode: manifest.Bytecode) -> None:
+    if bytecode.mode != "auto":
+        return
+    if not bytecode.sourceless:
+        console.print("bytecode auto: every package kept its .py sources (the layer fits with them)")
+        return
+    table = Table(title="bytecode auto: packages that went sourceless so the layer fits")
+    for column in ("package", ".py MB dropped", "why"):
+        table.add_column(column)
+    for row in bytecode.sourceless:
+        table.add_row(row.name, _mb(row.source_bytes), row.reason)
+    print_table(table)
+
+
+def _plan_tables(
+    recipe: str, target: str, plan: minimizer.Plan, summary: Callable[[], None] | None = None
+) -> None:
+    table = Table(title=f"Minimize plan for {recipe} {target}: by rule")
+    for column in ("rule", "action", "files", "MB"):
+        table.add_column(column)
+    for rule, row in plan.summary_by_rule().items():
+        action = "strip" if rule == "strip" else "remove"
+        table.add_row(rule, action, str(row.files), _mb(row.bytes))
+    print_table(table)
+    if summary is not None:
+        summary()
     table = Table(title="by package")
     for column in ("package", "kept MB", "removed MB", "removed files"):
         table.add_column(column)

@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import Final, Literal
 
 StepName = Literal[
-    "lock", "container", "install", "plan", "minimize", "bytecode", "verify", "size", "package"
+    "lock", "container", "install", "fit", "plan", "minimize", "bytecode", "verify", "size", "package"
 ]
 
 LOCK: Final = "lock"
 CONTAINER: Final = "container"  # starting the docker backend's build container
 INSTALL: Final = "install"
+FIT: Final = "fit"  # the smallest layer the rules can make, against the limit: before the slow steps
 PLAN: Final = "plan"
 MINIMIZE: Final = "minimize"
 BYTECODE: Final = "bytecode"

@@ -20,8 +20,17 @@ def verify_layer(ctx: BuildContext, full: FullInstall, minimized: Minimized) -> 
         ctx.layer, machine=target.arch.machine, glibc=target.runtime.glibc, os_id=target.runtime.os_id
     )
     problems, warnings = evidence.split_by_baseline(found, full.missing, target.runtime.os_name)
+    gpu = evidence.gpu_libraries(found, full.missing)
     for warning in warnings:
-        ctx.progress.note(f"{target.key}: {warning.path} {warning.detail}")
+        if not any(warning.detail.startswith(f"needs {library},") for library in gpu.get(warning.path, ())):
+            ctx.progress.note(f"{target.key}: {warning.path} {warning.detail}")
+    if gpu:
+        libraries = sorted({library for needed in gpu.values() for library in needed})
+        shown = ", ".join(libraries[:4]) + (f" and {len(libraries) - 4} more" if len(libraries) > 4 else "")
+        ctx.progress.note(
+            f"{target.key}: {len(gpu)} files need GPU libraries Lambda lacks ({shown}), as in a plain "
+            "install: GPU code, kept, failing only if imported (the manifest lists each)"
+        )
     if problems:
         listed = "\n".join(f"  {p.path}: {p.detail}" for p in problems[:15])
         raise VerificationError(steps.VERIFY, f"{len(problems)} ELF problem(s) for {target.key}:\n{listed}")

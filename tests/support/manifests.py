@@ -60,7 +60,16 @@ def sample_manifest(
         ),
         bytecode=bytecode
         or manifest.Bytecode(
-            mode="pyc", status="compiled", reason="", interpreter=None, invalidation="unchecked-hash"
+            mode="auto",
+            status="compiled",
+            reason="",
+            interpreter=None,
+            invalidation="unchecked-hash",
+            sourceless=(
+                manifest.SourcelessPackage(
+                    name="scipy", source_bytes=120, reason="with every source the layer was over"
+                ),
+            ),
         ),
         verification=manifest.Verification(
             elf=elf
@@ -68,6 +77,9 @@ def sample_manifest(
                 status="passed", elf_files=0, machine="aarch64" if arch == "arm64" else "x86_64", glibc="2.34"
             ),
             smoke=smoke or manifest.Smoke(status="passed", reason="2 imports"),
+        ),
+        indexes=manifest.PackageIndexes(
+            index_url="https://download.pytorch.org/whl/cpu", find_links=("/srv/wheels",)
         ),
     )
     return dataclasses.replace(built, **fields)

@@ -19,7 +19,7 @@ from builder import proc
 from builder.build import pipcmd, steps
 from builder.build.backends import syslibs
 from builder.build.backends.base import DockerSettings, Notify
-from builder.build.backends.passthrough import host_passthrough
+from builder.build.backends.passthrough import host_passthrough, recipe_indexes
 from builder.build.lock import Lock, LockedPackage, packages_from_report
 from builder.engine import build_image, container
 from builder.engine.build_image import emulation_env
@@ -27,7 +27,7 @@ from builder.engine.container import BindMount
 from builder.errors import ContainerError
 from builder.interpreters import locate as interpreters
 from builder.interpreters.run import PythonRunner
-from builder.manifest import Backend, RunMethod
+from builder.manifest import Backend, PackageIndexes, RunMethod
 from builder.runtimes import Target
 
 # Inside the container the host's pip cache is mounted here, so wheels are downloaded once.
@@ -114,14 +114,19 @@ class DockerSession:
     def smoke_python(self) -> PythonRunner | None:
         return self.python
 
-    def install(self, lock: Lock, lock_path: Path, site: Path) -> None:
+    def install(self, lock: Lock, lock_path: Path, site: Path, indexes: PackageIndexes) -> None:
         """pip inside the container, from the same lock: wheels where the target has them, sdists built there."""
         site.mkdir(parents=True, exist_ok=True)
         visible_lock = self.work / "lock.txt"  # the recipe folder is not mounted; the scratch folder is
         shutil.copyfile(lock_path, visible_lock)
         # No target flags: the container's interpreter is the target. Not quiet: sdist builds show progress.
         argv = pipcmd.install_lock(
-            visible_lock, site=site, target=None, python=self.python.executable, quiet=False
+            visible_lock,
+            site=site,
+            target=None,
+            python=self.python.executable,
+            quiet=False,
+            indexes=recipe_indexes(indexes, self.work),
         )
         self.box.run(argv, step=steps.INSTALL, env=self.pip_env, on_output=self.on_output)
 
@@ -211,14 +216,20 @@ class ContainerResolver:
         self.scratch_root = scratch_root
         self.notify = notify
 
-    def resolve(self, requirements: Sequence[str], target: Target) -> list[LockedPackage]:
+    def resolve(
+        self, requirements: Sequence[str], target: Target, indexes: PackageIndexes
+    ) -> list[LockedPackage]:
         self.scratch_root.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=self.scratch_root, prefix="lock-") as tmp:
             work = Path(tmp)
             with docker_session(target, self.settings, work, self.notify) as session:
                 report = work / "report.json"
                 argv = pipcmd.resolve(
-                    requirements, report=report, target=None, python=session.python.executable
+                    requirements,
+                    report=report,
+                    target=None,
+                    python=session.python.executable,
+                    indexes=recipe_indexes(indexes, work),
                 )
                 session.box.run(argv, step=steps.LOCK, env=session.pip_env)
             return packages_from_report(work / "report.json")

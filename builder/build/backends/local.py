@@ -29,9 +29,9 @@ class LocalSession:
     why_no_bytecode: str
     why_no_smoke: str
 
-    def install(self, lock: Lock, lock_path: Path, site: Path) -> None:
+    def install(self, lock: Lock, lock_path: Path, site: Path, indexes: manifest.PackageIndexes) -> None:
         refuse_sdists(lock, self.target)
-        install.install_locked(lock_path, self.target, site)
+        install.install_locked(lock_path, self.target, site, indexes)
 
     def bundle_system_libraries(self, names: Sequence[str], lib_dir: Path) -> None:
         # This machine's libraries are not Amazon Linux's: only the build image has the right ones.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import configparser
 import os
+import shutil
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping, Sequence
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from builder.engine.container import BindMount
+from builder.manifest import PackageIndexes
 
 # Where the host's CA bundle appears inside containers. Not under /opt: that is where Lambda
 # layers live and where a build may mount its output.
@@ -153,6 +155,36 @@ def _mount_root(key: str, folder: Path) -> Path:
     if key.endswith("index-url") and folder.name == "simple" and folder.parent != Path(folder.anchor):
         return folder.parent
     return folder
+
+
+def recipe_indexes(indexes: PackageIndexes, work: Path) -> PackageIndexes:
+    """The recipe's indexes as a container sees them: local find-links folders (and file:// index
+    URLs) are copied into the scratch folder, which is mounted at the same path, and named there.
+
+    Copied rather than mounted: the container is already running when the recipe's lock is installed.
+    """
+    counter = iter(range(1_000_000))
+
+    def visible(location: str, key: str = "find-links") -> str:
+        folder = _local_folder(location)
+        if folder is None or not folder.exists():
+            return location
+        copy = work / "indexes" / str(next(counter))
+        if folder.is_dir():
+            root = _mount_root(key, folder)  # a local simple/ index links into its parent
+            shutil.copytree(root, copy, dirs_exist_ok=True)
+            copy = copy / folder.relative_to(root)
+        else:
+            copy.mkdir(parents=True, exist_ok=True)
+            copy = copy / folder.name
+            shutil.copyfile(folder, copy)
+        return copy.as_uri() if location.startswith("file:") else str(copy)
+
+    return PackageIndexes(
+        index_url=visible(indexes.index_url, "index-url") if indexes.index_url else None,
+        extra_index_urls=tuple(visible(url, "extra-index-url") for url in indexes.extra_index_urls),
+        find_links=tuple(visible(link) for link in indexes.find_links),
+    )
 
 
 def host_passthrough(env: Mapping[str, str], home: Path) -> Passthrough:

@@ -22,6 +22,7 @@ from builder.build.options import BuildOptions
 from builder.interpreters.locate import probe
 from builder.interpreters.run import LocalPython, PythonRunner
 from builder.manifest import Backend as BackendName
+from builder.manifest import PackageIndexes
 from builder.recipe import parse_recipe
 from builder.runtimes import Target, get_target, host_machine
 
@@ -54,7 +55,7 @@ class Install:
     def smoke_python(self) -> PythonRunner:
         return self.python
 
-    def install(self, lock: Lock, lock_path: Path, site: Path) -> None:
+    def install(self, lock: Lock, lock_path: Path, site: Path, indexes: PackageIndexes) -> None:
         (site / "demo").mkdir(parents=True)
         (site / "demo" / "__init__.py").write_text("ANSWER = 42\n")
         (site / "demo" / "table.bin").write_bytes(random.Random(1).randbytes(self.payload))
@@ -83,7 +84,9 @@ class Backend:
 
 
 class Resolver:
-    def resolve(self, requirements: Sequence[str], target: Target) -> list[LockedPackage]:
+    def resolve(
+        self, requirements: Sequence[str], target: Target, indexes: PackageIndexes | None = None
+    ) -> list[LockedPackage]:
         return [
             LockedPackage(
                 name="demo",

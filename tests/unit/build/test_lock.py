@@ -8,6 +8,7 @@ import pytest
 
 from builder.build import lock
 from builder.errors import LockError
+from builder.manifest import PackageIndexes
 from builder.recipe import parse_recipe
 from builder.runtimes import Target, get_target
 
@@ -23,7 +24,9 @@ class FakeResolver:
     def __init__(self) -> None:
         self.calls: list[tuple[tuple[str, ...], str]] = []
 
-    def resolve(self, requirements: Sequence[str], target: Target) -> list[lock.LockedPackage]:
+    def resolve(
+        self, requirements: Sequence[str], target: Target, indexes: PackageIndexes
+    ) -> list[lock.LockedPackage]:
         self.calls.append((tuple(requirements), target.key))
         return [
             lock.LockedPackage(
@@ -94,7 +97,9 @@ def test_hand_written_requirements_file_is_not_a_lock(tmp_path):
 
 def test_failed_resolver_leaves_no_lock(write_recipe):
     class Failing:
-        def resolve(self, requirements: Sequence[str], target: Target) -> list[lock.LockedPackage]:
+        def resolve(
+            self, requirements: Sequence[str], target: Target, indexes: PackageIndexes
+        ) -> list[lock.LockedPackage]:
             raise LockError("lock: no wheel")
 
     recipe = parse_recipe(write_recipe(RECIPE))

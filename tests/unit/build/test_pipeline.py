@@ -8,6 +8,7 @@ test with this interpreter, the size check, the deterministic zip and the atomic
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -28,6 +29,7 @@ from builder.build.workspace import output_dir
 from builder.errors import SizeLimitError, VerificationError
 from builder.interpreters.locate import probe
 from builder.interpreters.run import LocalPython, PythonRunner
+from builder.manifest import PackageIndexes
 from builder.recipe import Recipe, parse_recipe
 from builder.runtimes import Target, get_target, host_machine
 
@@ -84,7 +86,7 @@ class FakeSession:
     def bundle_system_libraries(self, names: Sequence[str], lib_dir: Path) -> None:
         raise AssertionError(f"these tests' recipes bundle no system libraries, asked for {names}")
 
-    def install(self, lock: Lock, lock_path: Path, site: Path) -> None:
+    def install(self, lock: Lock, lock_path: Path, site: Path, indexes: PackageIndexes) -> None:
         self.installs.append(site)
         files = {
             "demo/__init__.py": "from demo._impl import answer\n",
@@ -143,7 +145,9 @@ class RecordingProgress:
 
 
 class FakeResolver:
-    def resolve(self, requirements: Sequence[str], target: Target) -> list[LockedPackage]:
+    def resolve(
+        self, requirements: Sequence[str], target: Target, indexes: PackageIndexes
+    ) -> list[LockedPackage]:
         return [
             LockedPackage(
                 name="demo",
@@ -283,12 +287,17 @@ def test_a_removed_file_the_smoke_test_needs_is_traced_to_its_rule(tmp_path: Pat
 
 
 def test_a_layer_over_the_size_limit_names_the_biggest_entry(tmp_path: Path, shared_library: Path):
-    # A headroom of 262 MB leaves 144,000 bytes, less than the demo's 200,000-byte table alone.
+    # A headroom of 262 MB leaves 144,000 bytes, less than the demo's 200,000-byte table alone:
+    # known right after the install, so the build stops there, with the headroom that would fit.
     setup = make(tmp_path, shared_library, layer_extra="headroom_mb = 262")
     with pytest.raises(SizeLimitError) as caught:
         setup.build(bytecode="none")
-    assert str(caught.value).startswith("size: the layer is")
-    assert "Biggest: demo" in str(caught.value)
+    message = str(caught.value)
+    assert message.startswith("fit: the layer is at its smallest")
+    assert re.search(r"^  demo +0\.2 ", message, re.MULTILINE), message
+    assert "headroom_mb = 261 (now 262)" in message
+    hint = caught.value.hint or ""
+    assert "split the recipe" not in hint and "does not help" in hint
     assert not setup.final.exists()
 
 

@@ -19,7 +19,7 @@ def test_minimal_recipe_gets_documented_defaults(write_recipe):
     recipe = parse_recipe(write_recipe(MINIMAL))
     assert recipe.name == "demo"
     assert recipe.requirements == ("numpy>=2",)
-    assert recipe.bytecode == "pyc"
+    assert recipe.bytecode == "auto"
     assert recipe.backends == ("local", "docker")
     assert recipe.minimize.strip and recipe.minimize.enabled
     assert recipe.headroom_bytes == 0

@@ -87,7 +87,7 @@ class FakeResolver:
         self.fail_on = fail_on
         self.calls: list[str] = []
 
-    def resolve(self, requirements, target):
+    def resolve(self, requirements, target, indexes):
         self.calls.append(target.key)
         if target.key == self.fail_on:
             raise LockError(f"lock: no project named 'pandsa' on the index ({target.key})")
