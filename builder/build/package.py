@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -9,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from builder import zips
+from builder import manifest, zips
 from builder.zips import ZipFacts
 
 
@@ -39,11 +40,30 @@ def atomic_dir(final: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    keep_publish_record(final, staging)
     previous = final.parent / f".{final.name}.old-{os.getpid()}"
     if final.exists():
         os.replace(final, previous)
     os.replace(staging, final)
     shutil.rmtree(previous, ignore_errors=True)
+
+
+def keep_publish_record(final: Path, staging: Path) -> None:
+    """Carry published.json into the new folder when the new zip is the content it records.
+
+    The record names the ARNs of one zip (by CodeSha256, what Lambda reports): a rebuild with the
+    same bytes (--no-cache, a new tool version that changes nothing) is still that layer, so its
+    ARNs stay; a rebuild with other bytes was never published, so the record goes with the old zip.
+    """
+    record, new_zip = final / manifest.PUBLISHED, staging / manifest.LAYER_ZIP
+    if not record.is_file() or not new_zip.is_file():
+        return
+    try:
+        published = json.loads(record.read_text(encoding="utf-8")).get("code_sha256")
+    except (OSError, ValueError, AttributeError):
+        return  # unreadable: it describes nothing we can vouch for
+    if published == zips.code_sha256(new_zip):
+        shutil.copy2(record, staging / manifest.PUBLISHED)
 
 
 def clear_leftovers(parent: Path, name: str) -> None:

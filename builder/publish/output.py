@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from builder.manifest import PUBLISHED
 from builder.publish.apply import Outcome
 from builder.publish.local import LocalLayer
 from builder.publish.runner import Run, outcomes
 
-PUBLISHED = "published.json"
 FORMAT = 1
 
 

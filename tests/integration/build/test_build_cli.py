@@ -84,6 +84,25 @@ def test_forced_rebuild_is_byte_identical_and_unchanged_rebuild_is_cached(
     assert json.loads(cached.stdout)["layers"][0]["cached"] is True
 
 
+def test_forced_rebuild_keeps_the_publish_record_of_the_same_content_only(
+    recipes_copy: Path, layers_out: Path
+):
+    folder = layer_dir(layers_out, "numpy")
+    if not (folder / "layer.zip").exists():
+        assert build(recipes_copy, layers_out, "numpy", "-r", "python3.12", "-a", "x86_64").exit_code == 0
+    code_sha256 = json.loads((folder / "manifest.json").read_text())["zip"]["code_sha256"]
+    record = {"format": 1, "code_sha256": code_sha256, "accounts": {"123456789012": {"us-east-1": {}}}}
+    (folder / "published.json").write_text(json.dumps(record))
+    same = build(recipes_copy, layers_out, "numpy", "-r", "python3.12", "-a", "x86_64", "--no-cache")
+    assert same.exit_code == 0, same.output
+    assert json.loads((folder / "published.json").read_text()) == record, "same bytes: same ARNs"
+
+    (folder / "published.json").write_text(json.dumps({**record, "code_sha256": "b3RoZXI="}))
+    other = build(recipes_copy, layers_out, "numpy", "-r", "python3.12", "-a", "x86_64", "--no-cache")
+    assert other.exit_code == 0, other.output
+    assert not (folder / "published.json").exists(), "a record of other content is not this zip's"
+
+
 def test_layer_over_the_size_limit_fails_names_the_biggest_and_writes_nothing(
     recipes_copy: Path, tmp_path: Path
 ):
