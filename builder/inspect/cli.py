@@ -144,19 +144,21 @@ def diff_command(
     arch: str | None = ArchOpt,
     layers: Path = LayersOpt,
     python: str | None = PythonOpt,
+    imports: list[str] | None = typer.Option(
+        None,
+        "--import",
+        help="Module to time in both (repeatable; default: the smoke imports both layers share).",
+    ),
     no_import_time: bool = NoTimeOpt,
     runs: int = RunsOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Compare two builds: packages added, removed or changed, and the bytes and import time each costs."""
-    times = _times(no_import_time, python, runtime, arch, None, runs)
+    times = _times(no_import_time, python, runtime, arch, imports, runs)
     with tempfile.TemporaryDirectory(prefix="lb-diff-") as scratch:
-        reports = []
-        for name, target in (("old", old), ("new", new)):
-            folder = Path(scratch) / name
-            reports.append(
-                inspection.inspect(
-                    sources.resolve(target, _where(layers, runtime, arch, folder)), times, folder
-                )
-            )
-    render.diff(diff.diff(reports[0], reports[1]), as_json=as_json)
+        found = [
+            sources.resolve(target, _where(layers, runtime, arch, Path(scratch) / name))
+            for name, target in (("old", old), ("new", new))
+        ]
+        result = diff.compare(found[0], found[1], times, Path(scratch))
+    render.diff(result, as_json=as_json)

@@ -52,7 +52,7 @@ def import_times(
     """Time the smoke imports with an interpreter of the layer's Python and machine, or say why not."""
     if not options.measure:
         return importtime.not_measured("--no-import-time was given")
-    imports = options.imports or (source.manifest.verification.smoke.imports if source.manifest else ())
+    imports = options.imports or smoke_imports(source)
     if not imports:
         why = "the recipe has no smoke imports" if source.manifest else (source.note or "no manifest")
         return importtime.not_measured(f"no imports to time ({why}); pass --import NAME")
@@ -80,6 +80,11 @@ def import_times(
         python_label=f"Python {search.found.version} ({search.found.machine})",
         runs=options.runs,
     )
+
+
+def smoke_imports(source: Source) -> tuple[str, ...]:
+    """The recipe's smoke imports, as the build recorded them; () for a zip without a manifest."""
+    return source.manifest.verification.smoke.imports if source.manifest else ()
 
 
 def module_names(listing: zipscan.Listing) -> frozenset[str]:

@@ -281,7 +281,10 @@ def diff(result: Diff, *, as_json: bool) -> None:
     if result.import_us_delta is None:
         console.print(f"import time: [yellow]not compared[/yellow] ({result.import_note})")
     else:
-        console.print(f"import time of the smoke imports: {_signed_ms(result.import_us_delta)} ms")
+        console.print(
+            f"import time of {', '.join(result.imports)} (timed in both): "
+            f"{_signed_ms(result.import_us_delta)} ms"
+        )
     if not result.changes:
         console.print("no package changed")
         return
