@@ -15,6 +15,7 @@ from builder.console import console
 from builder.errors import LayerBuilderError
 from builder.recipe import SHIPPED, Recipe, source_of
 from builder.runtimes import get_target, runtimes
+from builder.units import mb as _mb
 
 
 def _short_path(path: Path | None) -> str:
@@ -25,10 +26,6 @@ def _short_path(path: Path | None) -> str:
         return str(path.relative_to(Path.cwd()))
     except ValueError:
         return str(path)
-
-
-def _mb(value: int) -> str:
-    return f"{value / 1e6:,.1f}"
 
 
 UNBOUNDED_COLUMNS = 10_000

@@ -16,7 +16,7 @@ from types import FrameType
 
 import typer
 
-from builder import accounts, aws
+from builder import accounts, aws, units
 from builder.cleanup import job, render, report, runner
 from builder.cleanup.apply import DONE
 from builder.cleanup.plan import Item
@@ -187,7 +187,7 @@ def _stop_on_interrupt(stop: threading.Event) -> Iterator[None]:
 
 
 def _confirm(planned: list[Item]) -> bool:
-    size = report.human_bytes(sum(item.size or 0 for item in planned))
+    size = units.size(sum(item.size or 0 for item in planned))
     try:
         if typer.confirm(f"Delete {len(planned)} versions ({size})?", err=True):
             return True

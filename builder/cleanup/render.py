@@ -6,11 +6,11 @@ from collections.abc import Sequence
 
 from rich.table import Table
 
+from builder import units
 from builder.cleanup.apply import DONE, NOT_DELETABLE, NOT_STARTED
 from builder.cleanup.plan import Kept, RegionPlan
 from builder.cleanup.policy import Policy
 from builder.cleanup.quota import Holder
-from builder.cleanup.report import human_bytes
 from builder.cleanup.runner import RegionPrune, Run
 from builder.console import console
 
@@ -31,7 +31,7 @@ def plans(runs: Sequence[Run], policy: Policy) -> None:
         after = 100 * plan.usage_after / plan.usage.limit if plan.usage.limit else 0
         console.print(
             f"[bold]plan[/bold]: delete {_count(len(plan.delete), 'version')}, "
-            f"free {human_bytes(plan.freed)}; usage after {after:.1f}%"
+            f"free {units.size(plan.freed)}; usage after {after:.1f}%"
         )
 
 
@@ -82,7 +82,7 @@ def storage(runs: Sequence[Run], policy: Policy) -> None:
         _unmatched(plan)
         after = 100 * plan.usage_after / plan.usage.limit if plan.usage.limit else 0
         console.print(
-            f"a prune would free {human_bytes(plan.freed)} ({_count(len(plan.delete), 'version')}), "
+            f"a prune would free {units.size(plan.freed)} ({_count(len(plan.delete), 'version')}), "
             f"leaving {after:.1f}%"
         )
         for holders in run.result.holders or ():
@@ -96,7 +96,7 @@ def _holders(holders: Sequence[Holder]) -> None:
     table.add_column("versions", justify="right")
     table.add_column("bytes", justify="right")
     for holder in holders:
-        table.add_row(holder.name, str(holder.versions), human_bytes(holder.size))
+        table.add_row(holder.name, str(holder.versions), units.size(holder.size))
     console.print(table)
 
 
@@ -104,7 +104,7 @@ def _usage_line(plan: RegionPlan) -> None:
     usage = plan.usage
     source = "GetAccountSettings" if usage.measured else "[yellow]computed from listings[/yellow]"
     console.print(
-        f"usage {human_bytes(usage.used)} of {human_bytes(usage.limit)} ({usage.percent:.1f}%), {source}"
+        f"usage {units.size(usage.used)} of {units.size(usage.limit)} ({usage.percent:.1f}%), {source}"
     )
     if not usage.measured:
         console.print(f"  {usage.note}")
@@ -138,7 +138,7 @@ def _deletes(plan: RegionPlan) -> None:
     width = max(len("version"), *(len(item.label) for item in plan.delete))
     rows = [f"{'kind':<8}  {'version':<{width}}  {'bytes':>9}  modified"]
     rows += [
-        f"{item.kind:<8}  {item.label:<{width}}  {human_bytes(item.size):>9}  {item.created:%Y-%m-%d}"
+        f"{item.kind:<8}  {item.label:<{width}}  {units.size(item.size):>9}  {item.created:%Y-%m-%d}"
         for item in plan.delete
     ]
     console.print(f"[bold]delete[/bold] ({_count(len(plan.delete), 'version')})")

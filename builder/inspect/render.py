@@ -13,6 +13,7 @@ from builder.inspect.diff import Diff
 from builder.inspect.importtime import ImportTimes
 from builder.inspect.inspection import Inspection
 from builder.inspect.stack import StackPlan
+from builder.units import mb, size
 
 BAR_WIDTH = 24
 BLOCKS = " ▏▎▍▌▋▊▉█"
@@ -24,19 +25,6 @@ def bar(value: float, largest: float, width: int = BAR_WIDTH) -> str:
         return ""
     eighths = max(1, round(8 * width * value / largest))
     return "█" * (eighths // 8) + (BLOCKS[eighths % 8] if eighths % 8 else "")
-
-
-def mb(value: int) -> str:
-    return f"{value / 1e6:,.1f}"
-
-
-def size(value: int) -> str:
-    """Bytes for a sentence: '730 B', '12.4 kB', '43.2 MB'."""
-    if abs(value) < 1000:
-        return f"{value} B"
-    if abs(value) < 1e6:
-        return f"{value / 1e3:.1f} kB"
-    return f"{value / 1e6:,.1f} MB"
 
 
 def ms(us: int) -> str:
@@ -218,13 +206,13 @@ def _sizes(plan: StackPlan) -> None:
     table = Table(title="unzipped size (MB)", title_justify="left")
     for column in ("part", "MB", "", "largest package"):
         table.add_column(column, justify="right" if column == "MB" else "left")
-    for size in plan.sizes:
+    for part in plan.sizes:
         colour = "cyan"
         table.add_row(
-            size.part,
-            mb(size.bytes),
-            f"[{colour}]{bar(size.bytes, plan.limit_bytes, 40)}[/{colour}]",
-            size.largest,
+            part.part,
+            mb(part.bytes),
+            f"[{colour}]{bar(part.bytes, plan.limit_bytes, 40)}[/{colour}]",
+            part.largest,
         )
     over = plan.headroom_bytes < 0
     table.add_row(

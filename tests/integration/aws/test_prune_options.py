@@ -109,6 +109,15 @@ def test_storage_reports_usage_biggest_holders_and_what_a_prune_frees(cli, seed)
     assert "GetAccountSettings" in text.stdout and "big" in text.stdout
 
 
+def test_storage_sizes_are_decimal_megabytes_as_in_every_other_table(cli, seed):
+    seed.function("big", 2, size=1_500_000)
+    region = cli.json("storage", "--region", REGION)["regions"][0]
+    big = region["top_functions"][0]["bytes"]
+    text = " ".join(cli("storage", "--region", REGION).stdout.split())
+    assert f"{big / 1e6:.1f} MB" in text  # 1 MB = 1,000,000 bytes, as build and inspect count it
+    assert "of 80.5 GB" in text  # Lambda's 80,530,636,800-byte quota (its documentation's "75 GB")
+
+
 def test_usage_is_computed_and_labelled_when_get_account_settings_is_unavailable(cli, seed, server):
     seed.function("api", 2, size=5_000)
     seed.layer("sci", 2, size=3_000)
