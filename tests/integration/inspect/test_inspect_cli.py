@@ -185,3 +185,13 @@ def test_an_html_file_that_cannot_be_written_is_a_clear_error(cli: Any, zips: Mo
     result = cli("inspect", layer, "--html", tmp_path / "no" / "such" / "report.html", "--no-import-time")
     assert result.exit_code == 2
     assert "cannot write" in result.stderr and "report.html" in result.stderr
+
+
+def test_the_interpreter_is_shown_as_a_command_a_shell_would_run(cli: Any, zips: ModuleType, chdir: Any):
+    root = chdir()
+    zips.built_layer(root / "layers", "demo", RUNTIME, "x86_64", *demo_parts(zips), imports=("demo",))
+    command = f"{PYTHON} -E"  # a launcher command, as --python takes it
+    report = cli.json("inspect", "demo", "--python", command, "--runs", "1")
+    assert report["import_time"]["interpreter"] == command
+    text = " ".join(cli("inspect", "demo", "--python", command, "--runs", "1").stdout.split())
+    assert f"{command}, one run" in text and "('" not in text
