@@ -16,6 +16,7 @@ from builder.suggest import did_you_mean
 P = ParamSpec("P")
 R = TypeVar("R")
 C = TypeVar("C", bound=str)
+T = TypeVar("T")
 
 # Tables and results go to stdout; progress, warnings and errors to stderr, so `--json` output
 # stays machine-readable.
@@ -45,6 +46,16 @@ def report_error(exc: LayerBuilderError) -> None:
     err_console.print(f"[bold red]error[/bold red]: {escape(exc.message)}", markup=True)
     if exc.hint:
         err_console.print(f"  [yellow]hint[/yellow]: {escape(exc.hint)}")
+
+
+def alias(value: T | None, old: T | None, names: str, default: T) -> T:
+    """Merge an option with its older spelling, kept as a hidden second option (typer cannot hide
+    one name of an option): either may be given, not both with different values."""
+    if value is not None and old is not None and value != old:
+        raise typer.BadParameter(f"{names} name the same thing; give one of them")
+    if value is not None:
+        return value
+    return old if old is not None else default
 
 
 def choice(allowed: tuple[C, ...], what: str) -> Callable[[str | None], C | None]:

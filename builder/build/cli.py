@@ -13,7 +13,7 @@ from rich.markup import escape
 from builder.build import context, lock, pipeline, render, scaffold
 from builder.build.backends import base
 from builder.build.progress import RichProgress
-from builder.console import choice, console, err_console, handle_errors, report_error
+from builder.console import alias, choice, console, err_console, handle_errors, report_error
 from builder.errors import ConfigError, LayerBuilderError
 from builder.interpreters.locate import parse_command
 from builder.manifest import Backend, BytecodeMode
@@ -49,6 +49,7 @@ RuntimeOpt = typer.Option(
 ArchOpt = typer.Option(
     None, "--arch", "-a", help="x86_64 or arm64 (repeatable; default: all the recipe lists)."
 )
+LAYERS_DIR = Path("layers")
 JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")
 BackendOpt = typer.Option(
     "local",
@@ -218,7 +219,10 @@ def build_command(
     base_image: str | None = BaseImageOpt,
     network: str = NetworkOpt,
     keep_container: bool = KeepContainerOpt,
-    output: Path = typer.Option(Path("layers"), "--output", "-o", help="Output folder."),
+    layers_dir: Path | None = typer.Option(
+        None, "--layers-dir", help="Folder to write the layers into (default ./layers)."
+    ),
+    output: Path | None = typer.Option(None, "--output", "-o", hidden=True),  # the older spelling
     python: str | None = typer.Option(
         None,
         "--python",
@@ -245,7 +249,7 @@ def build_command(
     """Build a layer for each runtime and architecture: install, minimize, verify, zip."""
     recipe = find_recipe(recipe_name, _dirs(recipes))
     options = context.BuildOptions(
-        output_root=output.resolve(),
+        output_root=alias(layers_dir, output, "--layers-dir and --output", LAYERS_DIR).resolve(),
         backend=cast(Backend, backend),  # checked by the option callback
         python=parse_command(python) if python is not None else None,
         bytecode=cast("BytecodeMode | None", bytecode),

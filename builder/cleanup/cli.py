@@ -31,7 +31,10 @@ RoleOpt = typer.Option(None, "--role-arn", help="Role to assume, one per account
 KeepOpt = typer.Option(DEFAULT_KEEP, "--keep", help="Newest versions kept per function and per layer.")
 OlderOpt = typer.Option(None, "--older-than", metavar="DAYS", help="Only delete versions older than DAYS.")
 FunctionsOpt = typer.Option(None, "--functions", metavar="PATTERN", help="Only functions matching this glob.")
-LayersOpt = typer.Option(None, "--layers", metavar="PATTERN", help="Only layers matching this glob.")
+LayerNamesOpt = typer.Option(
+    None, "--layer-names", metavar="PATTERN", help="Only layers whose name matches this glob."
+)
+OldLayersOpt = typer.Option(None, "--layers", metavar="PATTERN", hidden=True)  # the older spelling
 AttemptsOpt = typer.Option(
     aws.DEFAULT_MAX_ATTEMPTS, "--max-attempts", help="Attempts per AWS call, throttling retries included."
 )
@@ -53,14 +56,15 @@ def storage(
     keep: int = KeepOpt,
     older_than: int | None = OlderOpt,
     functions: list[str] | None = FunctionsOpt,
-    layers: list[str] | None = LayersOpt,
+    layer_names: list[str] | None = LayerNamesOpt,
+    old_layers: list[str] | None = OldLayersOpt,
     target_usage: float | None = TargetOpt,
     top: int = typer.Option(10, "--top", help="How many of the biggest functions and layers to list."),
     max_attempts: int = AttemptsOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Code storage against the quota per region, the biggest holders, and what a prune would free."""
-    policy = _policy(keep, older_than, functions, layers, target_usage)
+    policy = _policy(keep, older_than, functions, [*(layer_names or ()), *(old_layers or ())], target_usage)
     request = _request(region, role_arn, policy, max_attempts, storage=True, top=top)
     runs = _plan(request, _now(), threading.Event())
     if as_json:
@@ -81,7 +85,7 @@ def _policy(
         keep=keep,
         older_than_days=older_than,
         functions=patterns(functions or (), "--functions"),
-        layers=patterns(layers or (), "--layers"),
+        layers=patterns(layers or (), "--layer-names"),
         target_usage=target,
     )
 
@@ -94,7 +98,8 @@ def prune(
     keep: int = KeepOpt,
     older_than: int | None = OlderOpt,
     functions: list[str] | None = FunctionsOpt,
-    layers: list[str] | None = LayersOpt,
+    layer_names: list[str] | None = LayerNamesOpt,
+    old_layers: list[str] | None = OldLayersOpt,
     target_usage: float | None = TargetOpt,
     apply: bool = typer.Option(False, "--apply", help="Delete what the plan lists (default: only print it)."),
     yes: bool = typer.Option(False, "--yes", help="Do not ask before deleting."),
@@ -107,7 +112,7 @@ def prune(
             "--json --apply needs --yes: a question would come before any plan could be read",
             hint="review the plan with --json alone (or without --json), then run --json --apply --yes",
         )
-    policy = _policy(keep, older_than, functions, layers, target_usage)
+    policy = _policy(keep, older_than, functions, [*(layer_names or ()), *(old_layers or ())], target_usage)
     request = _request(region, role_arn, policy, max_attempts)
     now, stop = _now(), threading.Event()
     runs = _plan(request, now, stop)

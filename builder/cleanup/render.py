@@ -125,9 +125,13 @@ def _problems(run: RegionPrune) -> None:
         console.print(f"[yellow]not read[/yellow] ({undone}): {halted} (what they cover is kept)")
 
 
+OPTION = {"function": "--functions", "layer": "--layer-names"}  # the option that selects each kind
+
+
 def _unmatched(plan: RegionPlan) -> None:
     for kind, pattern in plan.unmatched:
-        console.print(f"[yellow]note[/yellow]: --{kind}s {pattern!r} matched no {kind} in {plan.region}")
+        option = OPTION.get(kind, f"--{kind}s")
+        console.print(f"[yellow]note[/yellow]: {option} {pattern!r} matched no {kind} in {plan.region}")
 
 
 def _deletes(plan: RegionPlan) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from builder.console import err_console, handle_errors
+from builder.console import alias, err_console, handle_errors
 from builder.errors import ConfigError, StackError
 from builder.inspect import check, diff, html, inspection, render, sources
 from builder.interpreters import locate as interpreters
@@ -18,7 +18,11 @@ app = typer.Typer()
 
 RuntimeOpt = typer.Option(None, "--runtime", "-r", help="Runtime of a built recipe, e.g. python3.12.")
 ArchOpt = typer.Option(None, "--arch", "-a", help="Architecture of a built recipe: x86_64 or arm64.")
-LayersOpt = typer.Option(Path("layers"), "--layers", help="Folder the recipes were built into.")
+LAYERS_DIR = Path("layers")
+LayersDirOpt = typer.Option(
+    None, "--layers-dir", help="Folder the recipes were built into (default ./layers)."
+)
+OldLayersOpt = typer.Option(None, "--layers", hidden=True)  # the older spelling of --layers-dir
 JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")
 PythonOpt = typer.Option(
     None,
@@ -37,6 +41,10 @@ def _lambda_client(region: str) -> Any:
     from builder import aws  # boto3 only when an ARN is inspected
 
     return aws.base_session().client("lambda", region_name=region, config=aws.client_config(aws.AwsOptions()))
+
+
+def _layers(layers_dir: Path | None, old_layers: Path | None) -> Path:
+    return alias(layers_dir, old_layers, "--layers-dir and --layers", LAYERS_DIR)
 
 
 def _where(layers: Path, runtime: str | None, arch: str | None, scratch: Path) -> sources.Where:
@@ -83,7 +91,8 @@ def inspect_command(
     ),
     runtime: str | None = RuntimeOpt,
     arch: str | None = ArchOpt,
-    layers: Path = LayersOpt,
+    layers_dir: Path | None = LayersDirOpt,
+    old_layers: Path | None = OldLayersOpt,
     python: str | None = PythonOpt,
     imports: list[str] | None = ImportOpt,
     no_import_time: bool = NoTimeOpt,
@@ -95,7 +104,8 @@ def inspect_command(
 ) -> None:
     """Show a layer's packages by size, what minimizing removed, and the cold import time of its smoke imports."""
     with tempfile.TemporaryDirectory(prefix="lb-inspect-") as scratch:
-        source = sources.resolve(target, _where(layers, runtime, arch, Path(scratch)))
+        where = _where(_layers(layers_dir, old_layers), runtime, arch, Path(scratch))
+        source = sources.resolve(target, where)
         times = _times(no_import_time, python, runtime, arch, imports, runs)
         report = inspection.inspect(source, times, Path(scratch))
     if html_file is not None:
@@ -116,10 +126,12 @@ def check_command(
     arch: str | None = typer.Option(
         None, "--arch", "-a", help="The function's architecture (also picks built recipes)."
     ),
-    layers: Path = LayersOpt,
+    layers_dir: Path | None = LayersDirOpt,
+    old_layers: Path | None = OldLayersOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Check that layers (and function code) fit and work together; exit non-zero when they cannot."""
+    layers = _layers(layers_dir, old_layers)
     with tempfile.TemporaryDirectory(prefix="lb-check-") as scratch:
         found = [
             sources.resolve(t, _where(layers, runtime, arch, Path(scratch) / str(i)))
@@ -142,7 +154,8 @@ def diff_command(
     new: str = typer.Argument(..., metavar="NEW"),
     runtime: str | None = RuntimeOpt,
     arch: str | None = ArchOpt,
-    layers: Path = LayersOpt,
+    layers_dir: Path | None = LayersDirOpt,
+    old_layers: Path | None = OldLayersOpt,
     python: str | None = PythonOpt,
     imports: list[str] | None = typer.Option(
         None,
@@ -155,6 +168,7 @@ def diff_command(
 ) -> None:
     """Compare two builds: packages added, removed or changed, and the bytes and import time each costs."""
     times = _times(no_import_time, python, runtime, arch, imports, runs)
+    layers = _layers(layers_dir, old_layers)
     with tempfile.TemporaryDirectory(prefix="lb-diff-") as scratch:
         found = [
             sources.resolve(target, _where(layers, runtime, arch, Path(scratch) / name))

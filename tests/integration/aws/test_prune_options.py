@@ -58,8 +58,10 @@ def test_patterns_limit_the_prune_to_matching_names(cli, seed):
     seed.layer("tools", 3)
     only_functions = cli.json("prune", "--region", REGION, "--keep", "1", "--functions", "orders-*")
     assert labels(only_functions) == {"orders-api:1", "orders-api:2"}
-    only_layers = cli.json("prune", "--region", REGION, "--keep", "1", "--layers", "sci-*")
+    only_layers = cli.json("prune", "--region", REGION, "--keep", "1", "--layer-names", "sci-*")
     assert labels(only_layers) == {"sci-py312:1", "sci-py312:2"}
+    older_spelling = cli.json("prune", "--region", REGION, "--keep", "1", "--layers", "sci-*")
+    assert labels(older_spelling) == labels(only_layers)
 
 
 def test_several_regions_and_an_assumed_role_in_another_account(cli, seed, server):

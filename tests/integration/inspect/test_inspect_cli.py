@@ -195,3 +195,14 @@ def test_the_interpreter_is_shown_as_a_command_a_shell_would_run(cli: Any, zips:
     assert report["import_time"]["interpreter"] == command
     text = " ".join(cli("inspect", "demo", "--python", command, "--runs", "1").stdout.split())
     assert f"{command}, one run" in text and "('" not in text
+
+
+def test_a_recipe_built_elsewhere_is_found_with_layers_dir_or_its_older_spelling(
+    cli: Any, zips: ModuleType, tmp_path: Path
+):
+    zips.built_layer(tmp_path / "built", "demo", RUNTIME, "x86_64", *demo_parts(zips))
+    for flag in ("--layers-dir", "--layers"):
+        report = cli.json("inspect", "demo", flag, tmp_path / "built", "--no-import-time")
+        assert report["source"]["kind"] == "built", flag
+    missing = cli("inspect", "demo", "--layers-dir", tmp_path / "nowhere", "--no-import-time")
+    assert missing.exit_code == 2 and "pass --layers-dir to the folder" in " ".join(missing.output.split())
