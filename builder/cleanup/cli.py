@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -26,7 +27,14 @@ from builder.errors import AwsError, ConfigError, Interrupted
 
 job_app = typer.Typer(help="The scheduled storage cleanup job.", no_args_is_help=True)
 
-RegionOpt = typer.Option(..., "--region", help="Region to look at (repeatable).")
+RegionOpt = typer.Option(
+    None,
+    "--region",
+    help="Region to look at (repeatable; default: AWS_REGION, AWS_DEFAULT_REGION or the profile's).",
+)
+ProfileOpt = typer.Option(
+    None, "--profile", help="AWS profile for credentials and the default region (default: AWS_PROFILE)."
+)
 RoleOpt = typer.Option(None, "--role-arn", help="Role to assume, one per account (repeatable).")
 KeepOpt = typer.Option(DEFAULT_KEEP, "--keep", help="Newest versions kept per function and per layer.")
 OlderOpt = typer.Option(None, "--older-than", metavar="DAYS", help="Only delete versions older than DAYS.")
@@ -51,7 +59,8 @@ app.add_typer(job_app, name="job")
 @app.command("storage")
 @handle_errors
 def storage(
-    region: list[str] = RegionOpt,
+    region: list[str] | None = RegionOpt,
+    profile: str | None = ProfileOpt,
     role_arn: list[str] | None = RoleOpt,
     keep: int = KeepOpt,
     older_than: int | None = OlderOpt,
@@ -65,7 +74,7 @@ def storage(
 ) -> None:
     """Code storage against the quota per region, the biggest holders, and what a prune would free."""
     policy = _policy(keep, older_than, functions, [*(layer_names or ()), *(old_layers or ())], target_usage)
-    request = _request(region, role_arn, policy, max_attempts, storage=True, top=top)
+    request = _request(region, profile, role_arn, policy, max_attempts, storage=True, top=top)
     runs = _plan(request, _now(), threading.Event())
     if as_json:
         _print_json(report.report_json(runs, policy, applied=False))
@@ -93,7 +102,8 @@ def _policy(
 @app.command("prune")
 @handle_errors
 def prune(
-    region: list[str] = RegionOpt,
+    region: list[str] | None = RegionOpt,
+    profile: str | None = ProfileOpt,
     role_arn: list[str] | None = RoleOpt,
     keep: int = KeepOpt,
     older_than: int | None = OlderOpt,
@@ -113,7 +123,7 @@ def prune(
             hint="review the plan with --json alone (or without --json), then run --json --apply --yes",
         )
     policy = _policy(keep, older_than, functions, [*(layer_names or ()), *(old_layers or ())], target_usage)
-    request = _request(region, role_arn, policy, max_attempts)
+    request = _request(region, profile, role_arn, policy, max_attempts)
     now, stop = _now(), threading.Event()
     runs = _plan(request, now, stop)
     if not as_json:
@@ -143,7 +153,8 @@ def job_package(
 
 
 def _request(
-    regions: list[str],
+    regions: list[str] | None,
+    profile: str | None,
     roles: list[str] | None,
     policy: Policy,
     max_attempts: int,
@@ -152,8 +163,11 @@ def _request(
     top: int = 10,
 ) -> runner.Request:
     role_arns: list[str | None] = [aws.validate_role_arn(arn) for arn in roles or ()] or [None]
+    names = aws.regions_or_default(
+        split_list(regions or ()), aws.base_session(profile), os.environ.get("AWS_REGION")
+    )
     scope = accounts.Scope.of(
-        role_arns, split_list(regions), options=aws.AwsOptions(max_attempts=max_attempts)
+        role_arns, names, options=aws.AwsOptions(max_attempts=max_attempts), profile=profile
     )
     return runner.Request(scope=scope, policy=policy, storage=storage, top=top)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,9 @@ LayersDirOpt = typer.Option(
     None, "--layers-dir", help="Folder the recipes were built into (default ./layers)."
 )
 OldLayersOpt = typer.Option(None, "--layers", hidden=True)  # the older spelling of --layers-dir
+ProfileOpt = typer.Option(
+    None, "--profile", help="AWS profile to read a layer version ARN with (default: AWS_PROFILE)."
+)
 JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")
 PythonOpt = typer.Option(
     None,
@@ -37,20 +41,30 @@ NoTimeOpt = typer.Option(False, "--no-import-time", help="Skip measuring import 
 RunsOpt = typer.Option(3, "--runs", min=1, max=20, help="Import-time runs; the median one is shown.")
 
 
-def _lambda_client(region: str) -> Any:
-    from builder import aws  # boto3 only when an ARN is inspected
+def _lambda_clients(profile: str | None) -> Callable[[str], Any]:
+    def client(region: str) -> Any:
+        from builder import aws  # boto3 only when an ARN is inspected
 
-    return aws.base_session().client("lambda", region_name=region, config=aws.client_config(aws.AwsOptions()))
+        options = aws.client_config(aws.AwsOptions())
+        return aws.base_session(profile).client("lambda", region_name=region, config=options)
+
+    return client
 
 
 def _layers(layers_dir: Path | None, old_layers: Path | None) -> Path:
     return alias(layers_dir, old_layers, "--layers-dir and --layers", LAYERS_DIR)
 
 
-def _where(layers: Path, runtime: str | None, arch: str | None, scratch: Path) -> sources.Where:
+def _where(
+    layers: Path, runtime: str | None, arch: str | None, scratch: Path, profile: str | None
+) -> sources.Where:
     scratch.mkdir(parents=True, exist_ok=True)
     return sources.Where(
-        layers_root=layers, runtime=runtime, arch=arch, scratch=scratch, lambda_client=_lambda_client
+        layers_root=layers,
+        runtime=runtime,
+        arch=arch,
+        scratch=scratch,
+        lambda_client=_lambda_clients(profile),
     )
 
 
@@ -93,6 +107,7 @@ def inspect_command(
     arch: str | None = ArchOpt,
     layers_dir: Path | None = LayersDirOpt,
     old_layers: Path | None = OldLayersOpt,
+    profile: str | None = ProfileOpt,
     python: str | None = PythonOpt,
     imports: list[str] | None = ImportOpt,
     no_import_time: bool = NoTimeOpt,
@@ -104,7 +119,7 @@ def inspect_command(
 ) -> None:
     """Show a layer's packages by size, what minimizing removed, and the cold import time of its smoke imports."""
     with tempfile.TemporaryDirectory(prefix="lb-inspect-") as scratch:
-        where = _where(_layers(layers_dir, old_layers), runtime, arch, Path(scratch))
+        where = _where(_layers(layers_dir, old_layers), runtime, arch, Path(scratch), profile)
         source = sources.resolve(target, where)
         times = _times(no_import_time, python, runtime, arch, imports, runs)
         report = inspection.inspect(source, times, Path(scratch))
@@ -128,13 +143,14 @@ def check_command(
     ),
     layers_dir: Path | None = LayersDirOpt,
     old_layers: Path | None = OldLayersOpt,
+    profile: str | None = ProfileOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Check that layers (and function code) fit and work together; exit non-zero when they cannot."""
     layers = _layers(layers_dir, old_layers)
     with tempfile.TemporaryDirectory(prefix="lb-check-") as scratch:
         found = [
-            sources.resolve(t, _where(layers, runtime, arch, Path(scratch) / str(i)))
+            sources.resolve(t, _where(layers, runtime, arch, Path(scratch) / str(i), profile))
             for i, t in enumerate(targets)
         ]
         plan = check.check(found, function_zip, runtime=runtime, arch=arch)
@@ -156,6 +172,7 @@ def diff_command(
     arch: str | None = ArchOpt,
     layers_dir: Path | None = LayersDirOpt,
     old_layers: Path | None = OldLayersOpt,
+    profile: str | None = ProfileOpt,
     python: str | None = PythonOpt,
     imports: list[str] | None = typer.Option(
         None,
@@ -171,7 +188,7 @@ def diff_command(
     layers = _layers(layers_dir, old_layers)
     with tempfile.TemporaryDirectory(prefix="lb-diff-") as scratch:
         found = [
-            sources.resolve(target, _where(layers, runtime, arch, Path(scratch) / name))
+            sources.resolve(target, _where(layers, runtime, arch, Path(scratch) / name, profile))
             for name, target in (("old", old), ("new", new))
         ]
         result = diff.compare(found[0], found[1], times, Path(scratch))

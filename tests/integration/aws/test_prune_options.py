@@ -150,8 +150,8 @@ def test_each_piece_of_data_is_read_once_and_only_where_needed(cli, seed, monkey
     seed.layer("sci", 4)
     calls: list[tuple[str, tuple[tuple[str, str], ...]]] = []
 
-    def counting_session() -> boto3.Session:
-        session = boto3.Session()
+    def counting_session(profile: str | None = None) -> boto3.Session:
+        session = boto3.Session(profile_name=profile)
 
         def record(params: dict[str, Any], model: Any, **_: Any) -> None:
             query = tuple(sorted((k, str(v)) for k, v in params.get("query_string", {}).items()))
@@ -180,8 +180,8 @@ def test_apply_reads_the_planned_functions_again_but_not_the_layer_sizes(cli, se
     seed.layer("sci", 4)
     calls: Counter[str] = Counter()
 
-    def counting_session() -> boto3.Session:
-        session = boto3.Session()
+    def counting_session(profile: str | None = None) -> boto3.Session:
+        session = boto3.Session(profile_name=profile)
         session.events.register("before-call.lambda", lambda model, **_: calls.update([model.name]))
         return session
 
