@@ -73,7 +73,7 @@ def storage(
     as_json: bool = JsonOpt,
 ) -> None:
     """Code storage against the quota per region, the biggest holders, and what a prune would free."""
-    policy = _policy(keep, older_than, functions, [*(layer_names or ()), *(old_layers or ())], target_usage)
+    policy = _policy(keep, older_than, functions, layer_names, old_layers, target_usage)
     request = _request(region, profile, role_arn, policy, max_attempts, storage=True, top=top)
     runs = _plan(request, _now(), threading.Event())
     if as_json:
@@ -87,14 +87,17 @@ def _policy(
     keep: int,
     older_than: int | None,
     functions: list[str] | None,
-    layers: list[str] | None,
+    layer_names: list[str] | None,
+    old_layers: list[str] | None,
     target: float | None,
 ) -> Policy:
+    # A bad pattern is reported under the spelling it was given with.
+    layers = patterns(layer_names or (), "--layer-names") + patterns(old_layers or (), "--layers")
     return Policy(
         keep=keep,
         older_than_days=older_than,
         functions=patterns(functions or (), "--functions"),
-        layers=patterns(layers or (), "--layer-names"),
+        layers=layers,
         target_usage=target,
     )
 
@@ -122,7 +125,7 @@ def prune(
             "--json --apply needs --yes: a question would come before any plan could be read",
             hint="review the plan with --json alone (or without --json), then run --json --apply --yes",
         )
-    policy = _policy(keep, older_than, functions, [*(layer_names or ()), *(old_layers or ())], target_usage)
+    policy = _policy(keep, older_than, functions, layer_names, old_layers, target_usage)
     request = _request(region, profile, role_arn, policy, max_attempts)
     now, stop = _now(), threading.Event()
     runs = _plan(request, now, stop)
