@@ -10,7 +10,7 @@ from typing import cast
 import typer
 from rich.markup import escape
 
-from builder.build import context, lock, pipeline, render, scaffold
+from builder.build import context, lock, package, pipeline, render, scaffold
 from builder.build.backends import base
 from builder.build.progress import RichProgress
 from builder.console import alias, choice, console, err_console, handle_errors, report_error
@@ -50,6 +50,7 @@ ArchOpt = typer.Option(
     None, "--arch", "-a", help="x86_64 or arm64 (repeatable; default: all the recipe lists)."
 )
 LAYERS_DIR = Path("layers")
+LOCK_SCRATCH = LAYERS_DIR / ".work"  # lock --backend docker: pip's report, written in the container
 JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")
 BackendOpt = typer.Option(
     "local",
@@ -130,14 +131,17 @@ def lock_command(
         settings = base.DockerSettings(base_image=base_image, network=network)
         from builder.build.backends.docker import ContainerResolver
 
-        resolver = ContainerResolver(settings, Path("layers").resolve() / ".work", err_console.print)
+        resolver = ContainerResolver(settings, LOCK_SCRATCH.resolve(), err_console.print)
     for target in _targets(runtime, arch, recipe.runtimes, recipe.architectures):
         if check:
             _, path = lock.load_fresh(recipe, target)
             console.print(f"[green]fresh[/green] {path}")
             continue
         with err_console.status(f"resolving {recipe.name} for {target.key}"):
-            resolved, path = lock.create(recipe, target, resolver)
+            try:
+                resolved, path = lock.create(recipe, target, resolver)
+            finally:
+                package.remove_if_empty(LOCK_SCRATCH.resolve())
         pins = ", ".join(f"{p.name} {p.version}" for p in resolved.packages if p.requested)
         console.print(f"[green]locked[/green] {target.key}: {pins} → {path}")
         warning = lock.gpu_warning(resolved, lock.cpu_variants())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -64,6 +65,13 @@ def keep_publish_record(final: Path, staging: Path) -> None:
         return  # unreadable: it describes nothing we can vouch for
     if published == zips.code_sha256(new_zip):
         shutil.copy2(record, staging / manifest.PUBLISHED)
+
+
+def remove_if_empty(folder: Path) -> None:
+    """Remove the scratch root once no build uses it: an output folder holds layers, nothing else.
+    Another build still working in it (a folder of its own inside) keeps it."""
+    with contextlib.suppress(OSError):  # not empty (another build, --keep-work) or already gone
+        folder.rmdir()
 
 
 def clear_leftovers(parent: Path, name: str) -> None:

@@ -62,11 +62,20 @@ def build(
                 manifest=cached,
                 cached=True,
             )
-    with workspace(options) as work, _session(backend, work, progress) as session:
+    with _tidy(options), workspace(options) as work, _session(backend, work, progress) as session:
         ctx = BuildContext(
             locked=locked, lock_path=lock_path, mode=mode, key=key, final=final, work=work, session=session
         )
         return _build_fresh(recipe, target, options, progress, ctx)
+
+
+@contextmanager
+def _tidy(options: BuildOptions) -> Iterator[None]:
+    """Leave no empty scratch root (.work) in the output folder once the build is done."""
+    try:
+        yield
+    finally:
+        package.remove_if_empty(options.output_root / ".work")
 
 
 def _backend(target: Target, options: BuildOptions) -> base.Backend:
