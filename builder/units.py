@@ -1,4 +1,4 @@
-"""Sizes for people, in one unit everywhere: decimal (SI) units, 1 MB = 1,000,000 bytes.
+"""Sizes and counts for people. Sizes in one unit everywhere: decimal (SI), 1 MB = 1,000,000 bytes.
 
 Every table and sentence (build, inspect, check, diff, storage, prune, publish) formats bytes here,
 so "MB" means the same thing in all of them. Lambda's limits are exact byte counts (262,144,000
@@ -30,3 +30,8 @@ def size(value: int | None) -> str:
     if abs(value) < GB:
         return f"{value / MB:,.1f} MB"
     return f"{value / GB:,.1f} GB"
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """'1 target', '2 targets', '1,204 files': a count with its noun in the right number."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"

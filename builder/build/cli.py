@@ -10,6 +10,7 @@ from typing import cast
 import typer
 from rich.markup import escape
 
+from builder import units
 from builder.build import context, lock, package, pipeline, render, scaffold
 from builder.build.backends import base
 from builder.build.progress import RichProgress
@@ -195,7 +196,7 @@ def new_command(
     read_from = Source(
         path=source, format=source_format, extras=tuple(extra or ()), groups=tuple(group or ())
     )
-    with err_console.status(f"locking {name} for {len(targets)} targets"):
+    with err_console.status(f"locking {name} for {units.count(len(targets), 'target')}"):
         made = scaffold.new_recipe(
             name=name,
             source=read_from,
@@ -209,7 +210,7 @@ def new_command(
     for warning in made.warnings:
         err_console.print(f"[yellow]warning[/yellow]: {escape(warning)}")
     console.print(f"[green]wrote[/green] {made.path} (smoke test imports {', '.join(made.imports)})")
-    console.print(f"[green]locked[/green] {len(made.locks)} targets → {made.locks[0].parent}")
+    console.print(f"[green]locked[/green] {units.count(len(made.locks), 'target')} → {made.locks[0].parent}")
     console.print(f"next: layer-builder build {name}" + (f" --recipes {folder}" if recipes else ""))
 
 

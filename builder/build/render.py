@@ -10,6 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from builder import units
 from builder.build import context, lock, minimize
 from builder.console import console
 from builder.errors import LayerBuilderError
@@ -221,13 +222,14 @@ def explain_plan(result: context.BuildResult) -> None:
     if result.dry_run:
         removed, stripped = len(plan.by_action("remove")), len(plan.by_action("strip"))
         console.print(
-            f"dry run: {removed} files would be removed and {stripped} extension modules stripped; nothing was written"
+            f"dry run: {units.count(removed, 'file')} would be removed and "
+            f"{units.count(stripped, 'extension module')} stripped; nothing was written"
         )
     else:
         assert result.manifest is not None
         done = result.manifest.minimize
         console.print(
-            f"strip saved {_mb(done.strip_saved_bytes)} MB on {done.stripped_files} extension modules"
+            f"strip saved {_mb(done.strip_saved_bytes)} MB on {units.count(done.stripped_files, 'extension module')}"
         )
     table = Table(title="by package")
     for column in ("package", "kept MB", "removed MB", "removed files"):

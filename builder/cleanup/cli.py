@@ -211,7 +211,7 @@ def _stop_on_interrupt(stop: threading.Event) -> Iterator[None]:
 def _confirm(planned: list[Item]) -> bool:
     size = units.size(sum(item.size or 0 for item in planned))
     try:
-        if typer.confirm(f"Delete {len(planned)} versions ({size})?", err=True):
+        if typer.confirm(f"Delete {units.count(len(planned), 'version')} ({size})?", err=True):
             return True
     except typer.Abort:  # end of input or Ctrl-C: nobody to answer (typer's own, not click's)
         err_console.print()
@@ -230,7 +230,7 @@ def _fail_on_problems(runs: list[runner.Run], *, interrupted: bool = False) -> N
         done = sum(1 for o in outcomes if o.status in DONE)
         not_deleted = len(outcomes) - done + sum(len(region.dropped) for region in regions)
         raise Interrupted(
-            f"interrupted: {done} versions deleted, {not_deleted} not deleted (listed above)",
+            f"interrupted: {units.count(done, 'version')} deleted, {not_deleted} not deleted (listed above)",
             hint="run the same command again: it reads the account afresh and continues; nothing is "
             "deleted twice and nothing protected meanwhile is deleted",
         )

@@ -32,7 +32,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from builder import accounts, aws, zips
+from builder import accounts, aws, units, zips
 from builder.cleanup import runner
 from builder.cleanup.plan import RegionPlan
 from builder.cleanup.policy import DEFAULT_KEEP, Policy, patterns, split_list
@@ -49,6 +49,7 @@ JOB_FILES = (
     "runtimes.py",
     "suggest.py",
     "tomlload.py",
+    "units.py",
     "zips.py",
     "data/limits.toml",
     "data/runtimes.toml",
@@ -126,7 +127,9 @@ def run_job(
     }
     emit(summary)
     if problems:
-        raise JobFailed(f"{len(problems)} problems, see the log; versions they cover were kept")
+        raise JobFailed(
+            f"{units.count(len(problems), 'problem')}, see the log; versions they cover were kept"
+        )
     return summary
 
 

@@ -30,7 +30,7 @@ def plans(runs: Sequence[Run], policy: Policy) -> None:
         _problems(run.result)
         after = 100 * plan.usage_after / plan.usage.limit if plan.usage.limit else 0
         console.print(
-            f"[bold]plan[/bold]: delete {_count(len(plan.delete), 'version')}, "
+            f"[bold]plan[/bold]: delete {units.count(len(plan.delete), 'version')}, "
             f"free {units.size(plan.freed)}; usage after {after:.1f}%"
         )
 
@@ -82,7 +82,7 @@ def storage(runs: Sequence[Run], policy: Policy) -> None:
         _unmatched(plan)
         after = 100 * plan.usage_after / plan.usage.limit if plan.usage.limit else 0
         console.print(
-            f"a prune would free {units.size(plan.freed)} ({_count(len(plan.delete), 'version')}), "
+            f"a prune would free {units.size(plan.freed)} ({units.count(len(plan.delete), 'version')}), "
             f"leaving {after:.1f}%"
         )
         for holders in run.result.holders or ():
@@ -145,7 +145,7 @@ def _deletes(plan: RegionPlan) -> None:
         f"{item.kind:<8}  {item.label:<{width}}  {units.size(item.size):>9}  {item.created:%Y-%m-%d}"
         for item in plan.delete
     ]
-    console.print(f"[bold]delete[/bold] ({_count(len(plan.delete), 'version')})")
+    console.print(f"[bold]delete[/bold] ({units.count(len(plan.delete), 'version')})")
     console.out("\n".join(rows), highlight=False)
 
 
@@ -163,7 +163,3 @@ def _kept(kept: Sequence[Kept]) -> None:
     for (kind, name, why), versions in groups.items():
         table.add_row(kind, name, " ".join(versions), why)
     console.print(table)
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

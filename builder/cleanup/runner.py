@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from builder import accounts, aws
+from builder import accounts, aws, units
 from builder.cleanup import inventory, plan, quota
 from builder.cleanup.apply import FAILED, NOT_STARTED, SKIPPED, Outcome, apply_plan
 from builder.cleanup.brake import DEFAULT_THROTTLE_LIMIT, INTERRUPTED, Brake
@@ -118,7 +118,7 @@ def plan_region(
     policy, workers = request.policy, request.workers
     listing = inventory.read_listing(lam, account, region, workers)
     names = plan.functions_to_read(listing, policy, now)
-    log(f"{account} {region}: {_count(listing)}; reading references of {len(names)} functions")
+    log(f"{account} {region}: {_count(listing)}; reading references of {units.count(len(names), 'function')}")
     refs, ref_errors = inventory.read_refs(lam, listing, names, workers)
     functions = plan.plan_functions(listing, refs, ref_errors, policy, now)
     candidates = plan.layers_to_read(listing, functions, policy, now)
@@ -175,7 +175,7 @@ def _apply_region(
         log(
             f"{where}: {len(checked.dropped)} planned versions are protected or changed now, not deleting them"
         )
-    log(f"{where}: deleting {len(checked.plan.delete)} versions")
+    log(f"{where}: deleting {units.count(len(checked.plan.delete), 'version')}")
     outcomes = apply_plan(run.client, checked.plan, request.workers)
     return replace(run, outcomes=outcomes, rechecked=checked.plan, dropped=checked.dropped)
 
@@ -284,4 +284,7 @@ def _all_layer_versions(listing: Listing) -> list[LayerVersion]:
 def _count(listing: Listing) -> str:
     functions = sum(len(v) for v in listing.functions.values())
     layers = sum(len(v) for v in listing.layers.values())
-    return f"{len(listing.functions)} functions ({functions} versions), {len(listing.layers)} layers ({layers} versions)"
+    return (
+        f"{units.count(len(listing.functions), 'function')} ({units.count(functions, 'version')}), "
+        f"{units.count(len(listing.layers), 'layer')} ({units.count(layers, 'version')})"
+    )

@@ -103,7 +103,7 @@ def _header(report: Inspection) -> str:
         f'<p class="facts"><b>{units.mb(listing.unzipped_bytes)} MB</b> unzipped ({used:.1f}% of Lambda\'s '
         f"{report.limit_bytes:,}-byte limit for function code and all layers; "
         f"{units.mb(report.headroom_bytes)} MB left), {units.mb(listing.archive_bytes)} MB zipped, "
-        f"{listing.file_count:,} files</p>\n"
+        f"{units.count(listing.file_count, 'file')}</p>\n"
         f'<div class="gauge" title="unzipped size against the limit"><span class="size" style="width:{min(used, 100):.2f}%"></span></div>\n'
         f"{note}"
     )
@@ -158,8 +158,8 @@ def _minimize(report: Inspection) -> str:
     )
     return (
         "<section><h2>Minimization: before and after</h2>"
-        f'<p class="facts">Removed {m.removed_files:,} files ({units.mb(m.removed_bytes)} MB); '
-        f"strip {escape(m.strip)}: {m.stripped_files:,} files, {units.mb(m.strip_saved_bytes)} MB saved.</p>"
+        f'<p class="facts">Removed {units.count(m.removed_files, "file")} ({units.mb(m.removed_bytes)} MB); '
+        f"strip {escape(m.strip)}: {units.count(m.stripped_files, 'file')}, {units.mb(m.strip_saved_bytes)} MB saved.</p>"
         '<p class="legend"><span class="kept"></span>kept<span class="removed"></span>removed</p>'
         "<table><thead><tr><th>package</th><th>before MB</th><th>after MB</th><th></th><th>removed MB</th>"
         f"<th>files removed</th></tr></thead><tbody>{packages}</tbody></table>"

@@ -13,7 +13,7 @@ from builder.inspect.diff import Diff
 from builder.inspect.importtime import ImportTimes
 from builder.inspect.inspection import Inspection
 from builder.inspect.stack import StackPlan
-from builder.units import mb, size
+from builder.units import count, mb, size
 
 BAR_WIDTH = 24
 BLOCKS = " ▏▎▍▌▋▊▉█"
@@ -44,7 +44,7 @@ def inspection(report: Inspection, *, as_json: bool) -> None:
     console.print(
         f"{listing.unzipped_bytes:,} bytes unzipped ({share:.1f}% of Lambda's {report.limit_bytes:,}; "
         f"{report.headroom_bytes:,} left for the function and other layers), "
-        f"{listing.archive_bytes:,} bytes zipped, {listing.file_count:,} files"
+        f"{listing.archive_bytes:,} bytes zipped, {count(listing.file_count, 'file')}"
     )
     if report.source.note:
         console.print(f"[yellow]note[/yellow]: {report.source.note}")
@@ -90,8 +90,8 @@ def _minimize(report: Inspection) -> None:
         return
     m = manifest.minimize
     console.print(
-        f"[bold]minimize[/bold]: removed {m.removed_files:,} files ({mb(m.removed_bytes)} MB); "
-        f"strip {m.strip}: {m.stripped_files:,} files, {mb(m.strip_saved_bytes)} MB saved"
+        f"[bold]minimize[/bold]: removed {count(m.removed_files, 'file')} ({mb(m.removed_bytes)} MB); "
+        f"strip {m.strip}: {count(m.stripped_files, 'file')}, {mb(m.strip_saved_bytes)} MB saved"
     )
     if m.by_rule:
         table = Table(title="removed or stripped, by rule (MB of the files it touched)", title_justify="left")
@@ -234,7 +234,9 @@ def _duplicates(plan: StackPlan) -> None:
     for d in plan.duplicates:
         copies = "\n".join(f"{c.part}: {c.version or '?'} ({size(c.bytes)})" for c in d.copies)
         why = d.why + (
-            f"; {d.leftover_files} files of the older copy stay beside it" if d.leftover_files else ""
+            f"; {count(d.leftover_files, 'file')} of the older copy stay beside it"
+            if d.leftover_files
+            else ""
         )
         table.add_row(d.package, copies, d.winner, why)
     console.print(table)

@@ -12,3 +12,11 @@ def test_sizes_are_decimal_with_their_unit_named():
     assert units.size(80_530_636_800) == "80.5 GB"  # its "75 GB" code storage
     assert units.size(None) == "?"
     assert units.mb(52_428_800) == "52.4"
+
+
+def test_counts_name_their_noun_in_the_right_number():
+    assert units.count(1, "target") == "1 target"
+    assert units.count(2, "target") == "2 targets"
+    assert units.count(0, "version") == "0 versions"
+    assert units.count(1204, "file") == "1,204 files"
+    assert units.count(1, "extension module") == "1 extension module"
