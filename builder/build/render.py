@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from builder import units
+from builder import manifest, units
 from builder.build import context, lock, minimize
 from builder.console import console
 from builder.errors import LayerBuilderError
@@ -178,13 +178,21 @@ def build_results(
             _mb(m.size.zipped_bytes),
             str(m.size.file_count),
             f"{m.bytecode.mode} ({m.bytecode.status})",
-            f"[{colour}]{smoke}[/{colour}]" + _how(m.verification.smoke.method),
+            f"[{colour}]{smoke}[/{colour}]" + _how(m.verification.smoke.method) + _why_not(m),
             "yes" if result.cached else "no",
             _short_path(result.zip_path),
         )
     for key, _ in failures:
         table.add_row("", key, "", "", "", "", "[red]failed[/red]", "", "(see the error above)")
     print_table(table)
+
+
+def _why_not(m: manifest.Manifest) -> str:
+    """A smoke test that did not run says why in the table: its reason's leading clause, such as
+    "no Python 3.13 for aarch64 found" (the note printed during the build has the rest)."""
+    if m.verification.smoke.status != "not run" or not m.verification.smoke.reason:
+        return ""
+    return ": " + m.verification.smoke.reason.split(" (", 1)[0].split(";", 1)[0]
 
 
 def _how(method: str | None) -> str:

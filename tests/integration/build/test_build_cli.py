@@ -211,3 +211,21 @@ def test_dry_run_prints_the_plan_and_writes_no_layer(recipes_copy: Path, tmp_pat
     assert "numpy/_core/tests/_natype.py" not in planned["plan"]["remove"]
     assert any(p.startswith("numpy/_core/_multiarray_umath") for p in planned["plan"]["strip"])
     assert not (tmp_path / "out" / "numpy").exists()
+
+
+def test_without_an_arm64_python_the_table_and_the_note_say_so_and_how_to_get_one(
+    recipes_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # no configured interpreters
+    monkeypatch.delenv("LAYER_BUILDER_PYTHON_3_13_ARM64", raising=False)
+    result = runner.invoke(
+        app,
+        ["build", "numpy", "-r", "python3.13", "-a", "arm64", "--recipes", str(recipes_copy),
+         "--layers-dir", str(tmp_path / "out")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    table = " ".join(result.stdout.replace("│", " ").split())
+    assert "not run: no Python 3.13 for aarch64 found" in table
+    note = " ".join(result.stderr.split())
+    assert "tests/debian_pythons.sh wrapper 3.13 arm64" in note
+    assert "LAYER_BUILDER_PYTHON_3_13_ARM64" in note
