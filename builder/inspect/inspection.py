@@ -10,6 +10,7 @@ from builder.inspect import importtime, zipscan
 from builder.inspect.importtime import ImportTimes
 from builder.inspect.sources import Source
 from builder.interpreters import locate as interpreters
+from builder.interpreters.run import emulated_cpu
 from builder.runtimes import get_architecture, get_runtime, limits
 
 
@@ -70,13 +71,14 @@ def import_times(
         return importtime.not_measured(
             f"no Python {version}{on} on this machine (looked at {search.describe()}); pass --python"
         )
+    env = options.env or {}
     return importtime.measure(
         source.zip_path,
         search.found.command,
         imports,
         scratch=scratch,
         layer_modules=module_names(listing),
-        base_env=options.env or {},
+        base_env={**env, **emulated_cpu(search.found.command, search.found.machine, env)},
         python_label=f"Python {search.found.version} ({search.found.machine})",
         runs=options.runs,
     )
