@@ -7,12 +7,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 
 from builder import manifest, units
 from builder.build import context, lock, minimize
-from builder.console import console
+from builder.console import console, print_table
 from builder.errors import LayerBuilderError
 from builder.recipe import SHIPPED, Recipe, source_of
 from builder.runtimes import get_target, runtimes
@@ -27,23 +26,6 @@ def _short_path(path: Path | None) -> str:
         return str(path.relative_to(Path.cwd()))
     except ValueError:
         return str(path)
-
-
-UNBOUNDED_COLUMNS = 10_000
-
-
-def print_table(table: Table) -> None:
-    """A terminal gets the table at its width; a log or pipe gets it whole, however wide.
-
-    Without a terminal rich assumes 80 columns and cuts cells ("scipy…"), which a CI log cannot widen.
-    """
-    if console.is_terminal:
-        console.print(table)
-        return
-    unbounded = console.options.update_width(UNBOUNDED_COLUMNS)
-    width = max(console.width, console.measure(table, options=unbounded).maximum)
-    # print(width=...) is capped at the console's width, so a console as wide as the table does it.
-    Console(file=console.file, width=width, highlight=False, soft_wrap=True).print(table)
 
 
 def recipes_table(recipes: list[Recipe], folders: list[Path], *, as_json: bool) -> None:
@@ -165,7 +147,7 @@ def build_results(
         "from cache",
         "zip",
     ):
-        table.add_column(column)
+        table.add_column(column, min_width=len("python3.12-x86_64") if column == "target" else None)
     for result in results:
         m = result.manifest
         assert m is not None  # dry runs were left out above
@@ -184,7 +166,8 @@ def build_results(
         )
     for key, _ in failures:
         table.add_row("", key, "", "", "", "", "[red]failed[/red]", "", "(see the error above)")
-    print_table(table)
+    # Recipe, target, size, smoke and zip stay; the rest goes first when the terminal is narrow.
+    print_table(table, drop=("from cache", "files", "bytecode", "zipped MB"))
 
 
 def _why_not(m: manifest.Manifest) -> str:

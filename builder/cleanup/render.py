@@ -12,7 +12,7 @@ from builder.cleanup.plan import Kept, RegionPlan
 from builder.cleanup.policy import Policy
 from builder.cleanup.quota import Holder
 from builder.cleanup.runner import RegionPrune, Run
-from builder.console import console
+from builder.console import console, print_table
 
 
 def plans(runs: Sequence[Run], policy: Policy) -> None:
@@ -97,7 +97,7 @@ def _holders(holders: Sequence[Holder]) -> None:
     table.add_column("bytes", justify="right")
     for holder in holders:
         table.add_row(holder.name, str(holder.versions), units.size(holder.size))
-    console.print(table)
+    print_table(table)
 
 
 def _usage_line(plan: RegionPlan) -> None:
@@ -162,4 +162,4 @@ def _kept(kept: Sequence[Kept]) -> None:
         table.add_column(column)
     for (kind, name, why), versions in groups.items():
         table.add_row(kind, name, " ".join(versions), why)
-    console.print(table)
+    print_table(table)

@@ -8,7 +8,7 @@ from typing import Any
 
 from rich.table import Table
 
-from builder.console import console
+from builder.console import console, print_table
 from builder.inspect.diff import Diff
 from builder.inspect.importtime import ImportTimes
 from builder.inspect.inspection import Inspection
@@ -80,7 +80,7 @@ def _packages(report: Inspection) -> None:
             ratio,
             f"{p.files:,}",
         )
-    console.print(table)
+    print_table(table, drop=("ratio", "files"))
 
 
 def _minimize(report: Inspection) -> None:
@@ -99,7 +99,7 @@ def _minimize(report: Inspection) -> None:
             table.add_column(column, justify="left" if column == "rule" else "right")
         for rule, total in m.by_rule.items():
             table.add_row(rule, f"{total.files:,}", mb(total.bytes))
-        console.print(table)
+        print_table(table)
     if m.by_package:
         table = Table(title="before and after minimizing, by package (MB)", title_justify="left")
         for column in ("package", "before", "after", "", "removed"):
@@ -110,7 +110,7 @@ def _minimize(report: Inspection) -> None:
             shown = f"[cyan]{bar(t.kept_bytes, largest)}[/cyan][dim]{bar(t.removed_bytes, largest)}[/dim]"
             share = f" ({100 * t.removed_bytes / before:.0f}%)" if before else ""
             table.add_row(name, mb(before), mb(t.kept_bytes), shown, f"{mb(t.removed_bytes)}{share}")
-        console.print(table)
+        print_table(table)
 
 
 def _import_times(times: ImportTimes) -> None:
@@ -140,7 +140,7 @@ def _import_times(times: ImportTimes) -> None:
             "",
             "standard library",
         )
-    console.print(table)
+    print_table(table)
     steps = Table(title="by smoke import, in order (ms added; 0: already loaded)", title_justify="left")
     for column in ("import", "ms", ""):
         steps.add_column(column, justify="right" if column == "ms" else "left")
@@ -148,7 +148,7 @@ def _import_times(times: ImportTimes) -> None:
     for step in times.steps:
         tail = f"[red]failed[/red]: {step.error}" if step.error else f"[magenta]{bar(step.us, top)}[/magenta]"
         steps.add_row(step.name, ms(step.us), tail)
-    console.print(steps)
+    print_table(steps)
 
 
 def inspection_json(report: Inspection) -> dict[str, Any]:
@@ -221,7 +221,7 @@ def _sizes(plan: StackPlan) -> None:
         f"[{'red' if over else 'green'}]{plan.total_bytes:,} of {plan.limit_bytes:,} bytes[/]",
         f"[{'red' if over else 'green'}]{'over by' if over else 'headroom'} {abs(plan.headroom_bytes):,} bytes[/]",
     )
-    console.print(table)
+    print_table(table)
 
 
 def _duplicates(plan: StackPlan) -> None:
@@ -239,7 +239,7 @@ def _duplicates(plan: StackPlan) -> None:
             else ""
         )
         table.add_row(d.package, copies, d.winner, why)
-    console.print(table)
+    print_table(table)
     if plan.overwritten_files:
         console.print(
             f"{plan.overwritten_files:,} {_files(plan.overwritten_files)} ({size(plan.overwritten_bytes)}) in /opt "
@@ -291,7 +291,7 @@ def diff(result: Diff, *, as_json: bool) -> None:
             _signed(c.zipped_delta),
             _signed_ms(c.import_us_delta) if c.import_us_delta is not None else "",
         )
-    console.print(table)
+    print_table(table)
 
 
 def _files(count: int) -> str:

@@ -229,3 +229,30 @@ def test_without_an_arm64_python_the_table_and_the_note_say_so_and_how_to_get_on
     note = " ".join(result.stderr.split())
     assert "tests/debian_pythons.sh wrapper 3.13 arm64" in note
     assert "LAYER_BUILDER_PYTHON_3_13_ARM64" in note
+
+
+def test_the_layers_table_is_readable_in_an_80_column_terminal(recipes_copy: Path, tmp_path: Path):
+    from support import terminal
+
+    recipes = tmp_path / "recipes"
+    recipes.mkdir()
+    name = "numpy-for-my-project"
+    shutil.copy(recipes_copy / "numpy.toml", recipes / f"{name}.toml")
+    shutil.copytree(recipes_copy / "locks" / "numpy", recipes / "locks" / name)
+    args = ["build", name, "-r", "python3.12", "-a", "x86_64", "--recipes", str(recipes)]
+    built = runner.invoke(app, [*args, "--layers-dir", str(tmp_path / "out"), "--json"])
+    assert built.exit_code == 0, built.output
+    manifest = json.loads(built.stdout)["layers"][0]["manifest"]
+    code, text = terminal.run([*args, "--layers-dir", "out"], columns=80, cwd=tmp_path)
+    assert code == 0, text
+    assert max(len(line) for line in text.splitlines()) <= 80, text
+    cells = dict(zip(terminal.headers_of(text), terminal.columns_of(text), strict=True))
+    expected = {
+        "recipe": name,
+        "target": "python3.12-x86_64",
+        "unzipped MB": f"{manifest['size']['unzipped_bytes'] / 1e6:,.1f}",
+        "smoke": manifest["verification"]["smoke"]["status"].replace(" ", ""),
+        "zip": f"out/{name}/python3.12-x86_64/layer.zip",
+    }
+    for header, value in expected.items():
+        assert value in cells[header].replace(" ", ""), (header, text)

@@ -206,3 +206,18 @@ def test_a_recipe_built_elsewhere_is_found_with_layers_dir_or_its_older_spelling
         assert report["source"]["kind"] == "built", flag
     missing = cli("inspect", "demo", "--layers-dir", tmp_path / "nowhere", "--no-import-time")
     assert missing.exit_code == 2 and "pass --layers-dir to the folder" in " ".join(missing.output.split())
+
+
+def test_the_packages_table_is_readable_in_an_80_column_terminal(zips: ModuleType, tmp_path: Path):
+    from support import terminal
+
+    names = ["opentelemetry-exporter-otlp-proto-grpc", "scikit-learn-intelex", "a"]
+    parts = [zips.dist(name, "10.20.30rc1", {f"{name.replace('-', '_')}/__init__.py": 900}) for name in names]
+    layer = zips.write_zip(tmp_path / "wide.zip", *parts)
+    code, text = terminal.run(["inspect", str(layer), "--no-import-time"], columns=80)
+    assert code == 0, text
+    assert max(len(line) for line in text.splitlines() if "│" in line) <= 80, text
+    cells = dict(zip(terminal.headers_of(text), terminal.columns_of(text), strict=True))
+    for name in names:
+        assert name in cells["package"], text
+    assert cells["version"].count("10.20.30rc1") == len(names), text
