@@ -147,7 +147,7 @@ def build_results(
         "from cache",
         "zip",
     ):
-        table.add_column(column, min_width=len("python3.12-x86_64") if column == "target" else None)
+        table.add_column(column)
     for result in results:
         m = result.manifest
         assert m is not None  # dry runs were left out above
