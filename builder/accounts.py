@@ -57,11 +57,13 @@ def quiet(label: str, state: str, detail: str | None) -> None:
 @dataclass(frozen=True, kw_only=True)
 class Context:
     """What reaching an account needs: client options, the credentials to start from (None: a new
-    default session each time) and the region STS (or Organizations) is called in."""
+    session of `profile`, or of the default chain, each time) and the region STS (or Organizations)
+    is called in."""
 
     options: aws.AwsOptions
     base_session: Any
     region: str
+    profile: str | None = None
 
 
 class AccountAccess(Protocol):
@@ -121,7 +123,9 @@ class Role:
         return (self,)
 
     def open(self, context: Context) -> aws.Account:
-        return aws.open_account(self.role_arn, context.region, context.options, context.base_session)
+        return aws.open_account(
+            self.role_arn, context.region, context.options, context.base_session, context.profile
+        )
 
 
 @dataclass(frozen=True)
@@ -132,7 +136,7 @@ class Regions:
 
     def __post_init__(self) -> None:
         if not self.names:
-            raise ConfigError("no region given", hint="pass --region, e.g. --region us-east-1")
+            raise ConfigError("no region given", hint=aws.NO_REGION_HINT)
 
     @property
     def home(self) -> str:
@@ -299,9 +303,11 @@ class Scope:
     accounts: tuple[AccountSource, ...]
     regions: RegionSource
     options: aws.AwsOptions = field(default_factory=aws.AwsOptions)
-    # The credentials chain to start from; None: a new default session per account. A long-lived
-    # caller passes one session so botocore loads each service's model once.
+    # The credentials chain to start from; None: a new session per account, of `profile` (the
+    # AWS config's named profile, --profile) or the default chain. A long-lived caller passes one
+    # session so botocore loads each service's model once.
     base_session: Any = None
+    profile: str | None = None
     workers: int = DEFAULT_WORKERS
     open_workers: int = DEFAULT_OPEN_WORKERS
 
@@ -313,7 +319,12 @@ class Scope:
         return cls(accounts=roles, regions=Regions(tuple(aws.validate_regions(regions))), **settings)
 
     def context(self) -> Context:
-        return Context(options=self.options, base_session=self.base_session, region=self.regions.home)
+        return Context(
+            options=self.options,
+            base_session=self.base_session,
+            region=self.regions.home,
+            profile=self.profile,
+        )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +38,7 @@ from botocore.exceptions import (
     NoCredentialsError,
     NoRegionError,
     ParamValidationError,
+    ProfileNotFound,
 )
 
 from builder import __version__
@@ -122,7 +123,7 @@ def validate_regions(regions: Iterable[str]) -> list[str]:
         if name not in result:
             result.append(name)
     if not result:
-        raise ConfigError("no region given", hint="pass --region, e.g. --region us-east-1")
+        raise ConfigError("no region given", hint=NO_REGION_HINT)
     return result
 
 
@@ -145,8 +146,34 @@ def client_config(options: AwsOptions) -> Config:
     )
 
 
-def base_session() -> boto3.Session:
-    return boto3.Session()
+def base_session(profile: str | None = None) -> boto3.Session:
+    """The standard credential chain, or that of a named profile (``--profile``; boto3 itself reads
+    AWS_PROFILE when none is named)."""
+    try:
+        return boto3.Session(profile_name=profile)
+    except ProfileNotFound as exc:
+        known = boto3.Session().available_profiles
+        raise ConfigError(
+            f"unknown AWS profile {profile!r}{did_you_mean(profile or '', known)}",
+            hint=f"profiles in the AWS config: {', '.join(known) or 'none'} (aws configure --profile NAME)",
+        ) from exc
+
+
+NO_REGION_HINT = (
+    "pass --region (e.g. --region us-east-1), set AWS_REGION or AWS_DEFAULT_REGION, or name a region "
+    "in the AWS profile (aws configure set region us-east-1 [--profile NAME])"
+)
+
+
+def regions_or_default(regions: Sequence[str], session: boto3.Session, aws_region: str | None) -> list[str]:
+    """The regions given, else the one the environment or the profile names, as the AWS CLI picks
+    it: AWS_REGION (the caller reads it), then what boto3 reads (AWS_DEFAULT_REGION, the profile)."""
+    if regions:
+        return validate_regions(regions)
+    default = (aws_region or "").strip() or session.region_name
+    if not default:
+        raise ConfigError("no region given, and none is configured", hint=NO_REGION_HINT)
+    return validate_regions([default])
 
 
 def assume_role(base: boto3.Session, role_arn: str, region: str, options: AwsOptions) -> boto3.Session:
@@ -176,14 +203,18 @@ def assume_role(base: boto3.Session, role_arn: str, region: str, options: AwsOpt
 
 
 def open_account(
-    role_arn: str | None, region: str, options: AwsOptions, base: boto3.Session | None = None
+    role_arn: str | None,
+    region: str,
+    options: AwsOptions,
+    base: boto3.Session | None = None,
+    profile: str | None = None,
 ) -> Account:
     """Resolve credentials (assuming role_arn if given) and find out which account they belong to.
 
     One sts:GetCallerIdentity call: it needs no permission, proves the credentials work before any
     planning starts and names the account in every report.
     """
-    base = base or base_session()
+    base = base or base_session(profile)
     session = assume_role(base, role_arn, region, options) if role_arn else base
     sts = _locked_client(session, "sts", region_name=region, config=client_config(options))
     try:

@@ -23,6 +23,8 @@ from builder.errors import ManifestError
 SCHEMA = 2
 MANIFEST = "manifest.json"
 LAYER_ZIP = "layer.zip"
+# Written by publish beside layer.zip: where that zip (by its CodeSha256) was published.
+PUBLISHED = "published.json"
 
 Backend = Literal["local", "docker"]
 # auto: .py sources beside their bytecode while the layer fits with its headroom; when it does

@@ -106,71 +106,102 @@ def _canonical(name: str) -> str:
 # ---------------------------------------------------------------- schema checking helpers
 
 
-class _Section:
-    """A TOML table being read, which remembers the keys it was asked for."""
+class _Problems:
+    """Every mistake found in one recipe file, so one run reports them all."""
 
-    def __init__(self, path: Path, prefix: str, data: Any) -> None:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.items: list[tuple[str, str | None]] = []  # (message naming the key, hint)
+
+    def add(self, message: str, hint: str | None = None) -> None:
+        self.items.append((message, hint))
+
+    def raise_any(self) -> None:
+        if not self.items:
+            return
+        if len(self.items) == 1:
+            message, hint = self.items[0]
+            raise RecipeError(f"{self.path}: {message}", hint=hint)
+        lines = [f"{message}; {hint}" if hint else message for message, hint in self.items]
+        raise RecipeError(
+            f"{self.path}: {len(self.items)} problems:\n" + "\n".join(f"  - {line}" for line in lines),
+            hint="fix each of them; every problem of the file is listed",
+        )
+
+
+class _Section:
+    """A TOML table being read, which remembers the keys it was asked for. A mistake is recorded in
+    `problems` and a default stands in for the value, so that reading goes on to the next key."""
+
+    def __init__(self, problems: _Problems, prefix: str, data: Any) -> None:
         if not isinstance(data, dict):
-            raise RecipeError(f"{path}: '{prefix}' must be a table")
-        self.path, self.prefix, self.data = path, prefix, data
+            problems.add(f"'{prefix}' must be a table")
+            data = {}
+        self.problems, self.prefix, self.data = problems, prefix, data
 
     def _where(self, key: str) -> str:
         return f"{self.prefix}.{key}" if self.prefix else key
 
-    def fail(self, key: str, message: str) -> RecipeError:
-        return RecipeError(f"{self.path}: '{self._where(key)}' {message}")
+    def fail(self, key: str, message: str, hint: str | None = None) -> None:
+        self.problems.add(f"'{self._where(key)}' {message}", hint)
 
     def check_keys(self, allowed: Iterable[str]) -> None:
         allowed = list(allowed)
         for key in self.data:
             if key not in allowed:
-                raise RecipeError(
-                    f"{self.path}: unknown key '{self._where(key)}'{did_you_mean(key, allowed)}",
+                self.problems.add(
+                    f"unknown key '{self._where(key)}'{did_you_mean(key, allowed)}",
                     hint=f"allowed keys here: {', '.join(allowed)}",
                 )
 
     def string(self, key: str, default: str | None = None) -> str:
         value = self.data.get(key, default)
         if value is None:
-            raise self.fail(key, "is required")
+            self.fail(key, "is required")
+            return ""
         if not isinstance(value, str):
-            raise self.fail(key, f"must be a string, not {type(value).__name__}")
+            self.fail(key, f"must be a string, not {type(value).__name__}")
+            return default or ""
         return value
 
     def boolean(self, key: str, default: bool) -> bool:
         value = self.data.get(key, default)
         if not isinstance(value, bool):
-            raise self.fail(key, "must be true or false")
+            self.fail(key, "must be true or false")
+            return default
         return value
 
     def integer(self, key: str, default: int, minimum: int = 0) -> int:
         value = self.data.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise self.fail(key, f"must be a whole number >= {minimum}")
+            self.fail(key, f"must be a whole number >= {minimum}")
+            return default
         return value
 
     def strings(self, key: str, default: Sequence[str] | None = None) -> tuple[str, ...]:
         value = self.data.get(key, list(default) if default is not None else None)
         if value is None:
-            raise self.fail(key, "is required")
+            self.fail(key, "is required")
+            return ()
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self.fail(key, "must be a list of strings")
+            self.fail(key, "must be a list of strings")
+            return tuple(default or ())
         return tuple(value)
 
     def choices(self, key: str, allowed: Sequence[str], default: Sequence[str]) -> tuple[str, ...]:
         values = self.strings(key, default)
         for value in values:
             if value not in allowed:
-                raise self.fail(
+                self.fail(
                     key,
                     f"has {value!r}{did_you_mean(value, allowed)}; allowed: {', '.join(allowed)}",
                 )
-        if not values:
-            raise self.fail(key, "must not be empty")
-        return values
+        if not values and key in self.data:
+            self.fail(key, "must not be empty")
+        return tuple(v for v in values if v in allowed) or tuple(default)
 
     def section(self, key: str) -> _Section:
-        return _Section(self.path, self._where(key), self.data.get(key, {}))
+        return _Section(self.problems, self._where(key), self.data.get(key, {}))
 
 
 # ---------------------------------------------------------------- parsing
@@ -205,29 +236,30 @@ def parse_recipe(path: Path) -> Recipe:
     except tomlload.TOMLDecodeError as exc:
         raise RecipeError(f"{path}: not valid TOML: {exc}") from exc
 
-    top = _Section(path, "", data)
+    problems = _Problems(path)
+    top = _Section(problems, "", data)
     top.check_keys(_TOP)
     layer = top.section("layer")
     layer.check_keys(_LAYER)
     requirements = layer.strings("requirements")
-    if not requirements:
-        raise layer.fail("requirements", "must list at least one requirement")
+    if not requirements and "requirements" in layer.data:
+        layer.fail("requirements", "must list at least one requirement")
     for requirement in requirements:
         try:
             Requirement(requirement)
         except InvalidRequirement as exc:
-            raise layer.fail("requirements", f"has an invalid requirement {requirement!r}: {exc}") from exc
+            layer.fail("requirements", f"has an invalid requirement {requirement!r}: {exc}")
 
     build = top.section("build")
     build.check_keys(_BUILD)
     bytecode = build.string("bytecode", DEFAULT_BYTECODE)
     if bytecode not in BYTECODE_MODES:
-        raise build.fail(
+        build.fail(
             "bytecode",
             f"is {bytecode!r}{did_you_mean(bytecode, BYTECODE_MODES)}; allowed: {', '.join(BYTECODE_MODES)}",
         )
 
-    return Recipe(
+    recipe = Recipe(
         name=path.stem,
         path=path.resolve(),
         description=layer.string("description", ""),
@@ -236,13 +268,15 @@ def parse_recipe(path: Path) -> Recipe:
         architectures=layer.choices("architectures", ARCHITECTURES, ARCHITECTURES),
         license=layer.string("license", ""),
         headroom_bytes=layer.integer("headroom_mb", 0) * 1_000_000,
-        bytecode=bytecode,
+        bytecode=cast(BytecodeMode, bytecode),
         backends=cast(tuple[Backend, ...], build.choices("backends", BACKENDS, BACKENDS)),
         minimize=_parse_minimize(top.section("minimize")),
         smoke=_parse_smoke(top.section("smoke")),
         system_libraries=_system_libraries(layer),
         indexes=_indexes(layer, path.resolve().parent),
     )
+    problems.raise_any()  # every mistake of the file at once, not one per run
+    return recipe
 
 
 def _indexes(layer: _Section, folder: Path) -> PackageIndexes:
@@ -251,7 +285,8 @@ def _indexes(layer: _Section, folder: Path) -> PackageIndexes:
     if index_url is not None:
         index_url = layer.string("index_url")
         if not index_url:
-            raise layer.fail("index_url", "must not be empty")
+            layer.fail("index_url", "must not be empty")
+            index_url = None
     links = []
     for link in layer.strings("find_links", ()):
         if "://" in link:
@@ -259,7 +294,7 @@ def _indexes(layer: _Section, folder: Path) -> PackageIndexes:
             continue
         where = (folder / link).resolve()
         if not where.exists():
-            raise layer.fail("find_links", f"has {link!r}, which does not exist (looked at {where})")
+            layer.fail("find_links", f"has {link!r}, which does not exist (looked at {where})")
         links.append(str(where))
     return PackageIndexes(
         index_url=index_url,
@@ -272,7 +307,7 @@ def _system_libraries(layer: _Section) -> tuple[str, ...]:
     names = layer.strings("system_libraries", ())
     for name in names:
         if "/" in name or ".so" not in name:
-            raise layer.fail("system_libraries", f"has {name!r}; list library file names like 'libgomp.so.1'")
+            layer.fail("system_libraries", f"has {name!r}; list library file names like 'libgomp.so.1'")
     return names
 
 

@@ -19,6 +19,9 @@ from builder.suggest import did_you_mean
 ARCHITECTURES = ("x86_64", "arm64")
 # What `platform.machine()` may say on other systems, as the ELF/uname machine name.
 MACHINE_ALIASES = {"amd64": "x86_64", "arm64": "aarch64"}
+# qemu's name for the core of Lambda's arm64 machines (AWS Graviton2): what every emulated aarch64
+# run is pinned to (engine/build_image.py for containers, interpreters/run.py for local commands).
+LAMBDA_ARM64_CPU = "neoverse-n1"
 
 
 def host_machine() -> str:

@@ -11,12 +11,13 @@ from typing import cast
 import typer
 from rich.markup import escape
 
-from builder.build import lock, minimizer, pipeline, render, scaffold, unpack
+from builder import units
+from builder.build import lock, minimizer, package, pipeline, render, scaffold, unpack
 from builder.build.backends import base
 from builder.build.backends.choice import resolver_for
 from builder.build.options import BuildOptions
 from builder.build.progress import RichProgress
-from builder.console import choice, console, err_console, handle_errors, report_error
+from builder.console import alias, choice, console, err_console, handle_errors, report_error
 from builder.errors import ConfigError, LayerBuilderError
 from builder.interpreters.locate import parse_command
 from builder.manifest import Backend, BytecodeMode
@@ -52,6 +53,8 @@ RuntimeOpt = typer.Option(
 ArchOpt = typer.Option(
     None, "--arch", "-a", help="x86_64 or arm64 (repeatable; default: all the recipe lists)."
 )
+LAYERS_DIR = Path("layers")
+LOCK_SCRATCH = LAYERS_DIR / ".work"  # lock --backend docker: pip's report, written in the container
 JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")
 BackendOpt = typer.Option(
     "local",
@@ -130,7 +133,7 @@ def lock_command(
     resolver = resolver_for(
         cast(Backend, backend),  # checked by the option callback
         docker=base.DockerSettings(base_image=base_image, network=network),
-        scratch_root=Path("layers").resolve() / ".work",
+        scratch_root=LOCK_SCRATCH.resolve(),
         notify=err_console.print,
     )
     for target in _targets(runtime, arch, recipe.runtimes, recipe.architectures):
@@ -139,7 +142,10 @@ def lock_command(
             console.print(f"[green]fresh[/green] {path}")
             continue
         with err_console.status(f"resolving {recipe.name} for {target.key}"):
-            resolved, path = lock.create(recipe, target, resolver)
+            try:
+                resolved, path = lock.create(recipe, target, resolver)
+            finally:
+                package.remove_if_empty(LOCK_SCRATCH.resolve())
         pins = ", ".join(f"{p.name} {p.version}" for p in resolved.packages if p.requested)
         console.print(f"[green]locked[/green] {target.key}: {pins} → {path}")
         warning = lock.gpu_warning(resolved, lock.cpu_variants())
@@ -193,7 +199,7 @@ def new_command(
     read_from = Source(
         path=source, format=source_format, extras=tuple(extra or ()), groups=tuple(group or ())
     )
-    with err_console.status(f"locking {name} for {len(targets)} targets"):
+    with err_console.status(f"locking {name} for {units.count(len(targets), 'target')}"):
         made = scaffold.new_recipe(
             name=name,
             source=read_from,
@@ -207,7 +213,7 @@ def new_command(
     for warning in made.warnings:
         err_console.print(f"[yellow]warning[/yellow]: {escape(warning)}")
     console.print(f"[green]wrote[/green] {made.path} (smoke test imports {', '.join(made.imports)})")
-    console.print(f"[green]locked[/green] {len(made.locks)} targets → {made.locks[0].parent}")
+    console.print(f"[green]locked[/green] {units.count(len(made.locks), 'target')} → {made.locks[0].parent}")
     console.print(f"next: layer-builder build {name}" + (f" --recipes {folder}" if recipes else ""))
 
 
@@ -221,7 +227,10 @@ def build_command(
     base_image: str | None = BaseImageOpt,
     network: str = NetworkOpt,
     keep_container: bool = KeepContainerOpt,
-    output: Path = typer.Option(Path("layers"), "--output", "-o", help="Output folder."),
+    layers_dir: Path | None = typer.Option(
+        None, "--layers-dir", help="Folder to write the layers into (default ./layers)."
+    ),
+    output: Path | None = typer.Option(None, "--output", "-o", hidden=True),  # the older spelling
     python: str | None = typer.Option(
         None,
         "--python",
@@ -259,7 +268,7 @@ def build_command(
     unpack_dir = unpack.destination(unpack_to, len(runtime or ()) * len(arch or ()), dry_run)
     recipe = find_recipe(recipe_name, _dirs(recipes))
     options = BuildOptions(
-        output_root=output.resolve(),
+        output_root=alias(layers_dir, output, "--layers-dir and --output", LAYERS_DIR).resolve(),
         backend=cast(Backend, backend),  # checked by the option callback
         python=parse_command(python) if python is not None else None,
         bytecode=cast("BytecodeMode | None", bytecode),

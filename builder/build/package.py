@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from builder import zips
+from builder import manifest, zips
 from builder.build import leftovers
 from builder.zips import ZipFacts
 
@@ -44,12 +46,38 @@ def atomic_dir(final: Path) -> Iterator[Path]:
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
+        keep_publish_record(final, staging)
         with leftovers.target_lock(final.parent, final.name):
             previous = final.parent / f".{final.name}.old-{os.getpid()}-{staging.name.rsplit('-', 1)[-1]}"
             if final.exists():
                 os.replace(final, previous)
             os.replace(staging, final)
             shutil.rmtree(previous, ignore_errors=True)
+
+
+def keep_publish_record(final: Path, staging: Path) -> None:
+    """Carry published.json into the new folder when the new zip is the content it records.
+
+    The record names the ARNs of one zip (by CodeSha256, what Lambda reports): a rebuild with the
+    same bytes (--no-cache, a new tool version that changes nothing) is still that layer, so its
+    ARNs stay; a rebuild with other bytes was never published, so the record goes with the old zip.
+    """
+    record, new_zip = final / manifest.PUBLISHED, staging / manifest.LAYER_ZIP
+    if not record.is_file() or not new_zip.is_file():
+        return
+    try:
+        published = json.loads(record.read_text(encoding="utf-8")).get("code_sha256")
+    except (OSError, ValueError, AttributeError):
+        return  # unreadable: it describes nothing we can vouch for
+    if published == zips.code_sha256(new_zip):
+        shutil.copy2(record, staging / manifest.PUBLISHED)
+
+
+def remove_if_empty(folder: Path) -> None:
+    """Remove the scratch root once no build uses it: an output folder holds layers, nothing else.
+    Another build still working in it (a folder of its own inside) keeps it."""
+    with contextlib.suppress(OSError):  # not empty (another build, --keep-work) or already gone
+        folder.rmdir()
 
 
 def clear_leftovers(parent: Path, name: str) -> None:

@@ -60,7 +60,7 @@ def build(
                 manifest=cached,
                 cached=True,
             )
-    with workspace(options) as work, _session(backend, work, progress) as session:
+    with _tidy(options), workspace(options) as work, _session(backend, work, progress) as session:
         ctx = BuildContext(
             recipe=recipe,
             target=target,
@@ -80,6 +80,15 @@ def build(
 
 def _ignore(plan: minimizer.Plan) -> None:
     return None
+
+
+@contextmanager
+def _tidy(options: BuildOptions) -> Iterator[None]:
+    """Leave no empty scratch root (.work) in the output folder once the build is done."""
+    try:
+        yield
+    finally:
+        package.remove_if_empty(options.output_root / ".work")
 
 
 @contextmanager

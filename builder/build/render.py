@@ -8,16 +8,16 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 
-from builder import manifest
+from builder import manifest, units
 from builder.build import lock, minimizer
 from builder.build.options import BuildResult
-from builder.console import console
+from builder.console import console, print_table
 from builder.errors import LayerBuilderError
 from builder.recipe import SHIPPED, Recipe, source_of
 from builder.runtimes import get_target, runtimes
+from builder.units import mb as _mb
 
 
 def _short_path(path: Path | None) -> str:
@@ -28,27 +28,6 @@ def _short_path(path: Path | None) -> str:
         return str(path.relative_to(Path.cwd()))
     except ValueError:
         return str(path)
-
-
-def _mb(value: int) -> str:
-    return f"{value / 1e6:,.1f}"
-
-
-UNBOUNDED_COLUMNS = 10_000
-
-
-def print_table(table: Table) -> None:
-    """A terminal gets the table at its width; a log or pipe gets it whole, however wide.
-
-    Without a terminal rich assumes 80 columns and cuts cells ("scipy…"), which a CI log cannot widen.
-    """
-    if console.is_terminal:
-        console.print(table)
-        return
-    unbounded = console.options.update_width(UNBOUNDED_COLUMNS)
-    width = max(console.width, console.measure(table, options=unbounded).maximum)
-    # print(width=...) is capped at the console's width, so a console as wide as the table does it.
-    Console(file=console.file, width=width, highlight=False, soft_wrap=True).print(table)
 
 
 def recipes_table(recipes: list[Recipe], folders: list[Path], *, as_json: bool) -> None:
@@ -183,13 +162,22 @@ def build_results(
             _mb(m.size.zipped_bytes),
             str(m.size.file_count),
             f"{m.bytecode.mode} ({m.bytecode.status})",
-            f"[{colour}]{smoke}[/{colour}]" + _how(m.verification.smoke.method),
+            f"[{colour}]{smoke}[/{colour}]" + _how(m.verification.smoke.method) + _why_not(m),
             "yes" if result.cached else "no",
             _short_path(result.zip_path),
         )
     for key, _ in failures:
         table.add_row("", key, "", "", "", "", "[red]failed[/red]", "", "(see the error above)")
-    print_table(table)
+    # Recipe, target, size, smoke and zip stay; the rest goes first when the terminal is narrow.
+    print_table(table, drop=("from cache", "files", "bytecode", "zipped MB"))
+
+
+def _why_not(m: manifest.Manifest) -> str:
+    """A smoke test that did not run says why in the table: its reason's leading clause, such as
+    "no Python 3.13 for aarch64 found" (the note printed during the build has the rest)."""
+    if m.verification.smoke.status != "not run" or not m.verification.smoke.reason:
+        return ""
+    return ": " + m.verification.smoke.reason.split(" (", 1)[0].split(";", 1)[0]
 
 
 def _how(method: str | None) -> str:
@@ -232,13 +220,14 @@ def _done(result: BuildResult, plan: minimizer.Plan) -> None:
     if result.dry_run:
         removed, stripped = len(plan.by_action("remove")), len(plan.by_action("strip"))
         console.print(
-            f"dry run: {removed} files would be removed and {stripped} extension modules stripped; nothing was written"
+            f"dry run: {units.count(removed, 'file')} would be removed and "
+            f"{units.count(stripped, 'extension module')} stripped; nothing was written"
         )
     else:
         assert result.manifest is not None
         done = result.manifest.minimize
         console.print(
-            f"strip saved {_mb(done.strip_saved_bytes)} MB on {done.stripped_files} extension modules"
+            f"strip saved {_mb(done.strip_saved_bytes)} MB on {units.count(done.stripped_files, 'extension module')}"
         )
 
 

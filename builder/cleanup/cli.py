@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from types import FrameType
 
 import typer
 
-from builder import accounts, aws, prompt
+from builder import accounts, aws, prompt, units
 from builder.cleanup import job, render, report, reports, runner, stackset
 from builder.cleanup.apply import DONE
 from builder.cleanup.plan import Item
@@ -30,7 +31,8 @@ job_app = typer.Typer(help="The scheduled storage cleanup job.", no_args_is_help
 RegionOpt = typer.Option(
     None,
     "--region",
-    help="Region to look at (repeatable); with --organization, default: each account's enabled regions.",
+    help="Region to look at (repeatable; default: AWS_REGION, AWS_DEFAULT_REGION or the profile's; "
+    "with --organization, each account's enabled regions).",
 )
 OrganizationOpt = typer.Option(
     False,
@@ -48,11 +50,17 @@ RoleNameOpt = typer.Option(
     "--role-name",
     help="With --organization: the role assumed in each account.",
 )
+ProfileOpt = typer.Option(
+    None, "--profile", help="AWS profile for credentials and the default region (default: AWS_PROFILE)."
+)
 RoleOpt = typer.Option(None, "--role-arn", help="Role to assume, one per account (repeatable).")
 KeepOpt = typer.Option(DEFAULT_KEEP, "--keep", help="Newest versions kept per function and per layer.")
 OlderOpt = typer.Option(None, "--older-than", metavar="DAYS", help="Only delete versions older than DAYS.")
 FunctionsOpt = typer.Option(None, "--functions", metavar="PATTERN", help="Only functions matching this glob.")
-LayersOpt = typer.Option(None, "--layers", metavar="PATTERN", help="Only layers matching this glob.")
+LayerNamesOpt = typer.Option(
+    None, "--layer-names", metavar="PATTERN", help="Only layers whose name matches this glob."
+)
+OldLayersOpt = typer.Option(None, "--layers", metavar="PATTERN", hidden=True)  # the older spelling
 AttemptsOpt = typer.Option(
     aws.DEFAULT_MAX_ATTEMPTS, "--max-attempts", help="Attempts per AWS call, throttling retries included."
 )
@@ -82,6 +90,7 @@ app.add_typer(job_app, name="job")
 @handle_errors
 def storage(
     region: list[str] | None = RegionOpt,
+    profile: str | None = ProfileOpt,
     role_arn: list[str] | None = RoleOpt,
     organization: bool = OrganizationOpt,
     ou: list[str] | None = OuOpt,
@@ -89,7 +98,8 @@ def storage(
     keep: int = KeepOpt,
     older_than: int | None = OlderOpt,
     functions: list[str] | None = FunctionsOpt,
-    layers: list[str] | None = LayersOpt,
+    layer_names: list[str] | None = LayerNamesOpt,
+    old_layers: list[str] | None = OldLayersOpt,
     target_usage: float | None = TargetOpt,
     top: int = typer.Option(10, "--top", help="How many of the biggest functions and layers to list."),
     unused_days: int | None = UnusedDaysOpt,
@@ -97,21 +107,21 @@ def storage(
         None,
         "--from-reports",
         metavar="S3_URL",
-        help="Read the scheduled jobs' reports from s3://BUCKET[/PREFIX] instead of the accounts.",
+        help="Read the scheduled jobs' reports from s3://BUCKET or s3://BUCKET/PREFIX instead of the accounts.",
     ),
     max_attempts: int = AttemptsOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Code storage against the quota per region, the biggest holders, and what a prune would free."""
     if from_reports is not None:
-        rows = reports.read(_s3(max_attempts), from_reports)
+        rows = reports.read(_s3(max_attempts, profile), from_reports)
         if as_json:
             _print_json([row.__dict__ for row in rows])
         else:
             render.report_rows(rows)
         return
-    policy = _policy(keep, older_than, functions, layers, target_usage, unused_days)
-    where = _Where(region, role_arn, organization, ou, role_name)
+    policy = _policy(keep, older_than, functions, layer_names, old_layers, target_usage, unused_days)
+    where = _Where(region, profile, role_arn, organization, ou, role_name)
     request = _request(where, policy, max_attempts, storage=True, top=top)
     runs = _plan(request, _now(), threading.Event(), where.organization)
     if as_json:
@@ -125,17 +135,20 @@ def _policy(
     keep: int,
     older_than: int | None,
     functions: list[str] | None,
-    layers: list[str] | None,
+    layer_names: list[str] | None,
+    old_layers: list[str] | None,
     target: float | None,
     unused_days: int | None = None,
     *,
     delete_unused: bool = False,
 ) -> Policy:
+    # A bad pattern is reported under the spelling it was given with.
+    layers = patterns(layer_names or (), "--layer-names") + patterns(old_layers or (), "--layers")
     return Policy(
         keep=keep,
         older_than_days=older_than,
         functions=patterns(functions or (), "--functions"),
-        layers=patterns(layers or (), "--layers"),
+        layers=layers,
         target_usage=target,
         unused_days=unused_days,
         delete_unused=delete_unused,
@@ -146,6 +159,7 @@ def _policy(
 @handle_errors
 def prune(
     region: list[str] | None = RegionOpt,
+    profile: str | None = ProfileOpt,
     role_arn: list[str] | None = RoleOpt,
     organization: bool = OrganizationOpt,
     ou: list[str] | None = OuOpt,
@@ -153,7 +167,8 @@ def prune(
     keep: int = KeepOpt,
     older_than: int | None = OlderOpt,
     functions: list[str] | None = FunctionsOpt,
-    layers: list[str] | None = LayersOpt,
+    layer_names: list[str] | None = LayerNamesOpt,
+    old_layers: list[str] | None = OldLayersOpt,
     target_usage: float | None = TargetOpt,
     unused_functions: int | None = UnusedFunctionsOpt,
     apply: bool = typer.Option(False, "--apply", help="Delete what the plan lists (default: only print it)."),
@@ -167,8 +182,17 @@ def prune(
             "--json --apply needs --yes: a question would come before any plan could be read",
             hint="review the plan with --json alone (or without --json), then run --json --apply --yes",
         )
-    policy = _policy(keep, older_than, functions, layers, target_usage, unused_functions, delete_unused=True)
-    where = _Where(region, role_arn, organization, ou, role_name)
+    policy = _policy(
+        keep,
+        older_than,
+        functions,
+        layer_names,
+        old_layers,
+        target_usage,
+        unused_functions,
+        delete_unused=True,
+    )
+    where = _Where(region, profile, role_arn, organization, ou, role_name)
     request = _request(where, policy, max_attempts)
     now, stop = _now(), threading.Event()
     runs = _plan(request, now, stop, where.organization)
@@ -249,9 +273,9 @@ def job_stackset(
     console.out("\n".join(stackset.commands(request, str(output), str(zip_path))), highlight=False)
 
 
-def _s3(max_attempts: int) -> object:
+def _s3(max_attempts: int, profile: str | None) -> object:
     options = aws.AwsOptions(max_attempts=max_attempts)
-    return aws.base_session().client("s3", config=aws.client_config(options))
+    return aws.base_session(profile).client("s3", config=aws.client_config(options))
 
 
 @dataclass(frozen=True)
@@ -259,6 +283,7 @@ class _Where:
     """The accounts and regions options as given."""
 
     regions: list[str] | None
+    profile: str | None
     roles: list[str] | None
     organization: bool
     ous: list[str] | None
@@ -270,13 +295,13 @@ def _request(
 ) -> runner.Request:
     options = aws.AwsOptions(max_attempts=max_attempts)
     regions = split_list(where.regions or ())
+    session = aws.base_session(where.profile)
     if not where.organization:
         if where.ous or where.role_name != accounts.DEFAULT_ORGANIZATION_ROLE:
             raise ConfigError("--ou and --role-name go with --organization", hint="add --organization")
-        if not regions:
-            raise ConfigError("no region given", hint="pass --region, e.g. --region us-east-1")
+        names = aws.regions_or_default(regions, session, os.environ.get("AWS_REGION"))
         role_arns: list[str | None] = [aws.validate_role_arn(arn) for arn in where.roles or ()] or [None]
-        scope = accounts.Scope.of(role_arns, regions, options=options)
+        scope = accounts.Scope.of(role_arns, names, options=options, profile=where.profile)
         return runner.Request(scope=scope, policy=policy, storage=storage, top=top)
     if where.roles:
         raise ConfigError(
@@ -284,11 +309,16 @@ def _request(
             hint="--organization assumes --role-name in every account; use one or the other",
         )
     source = accounts.Organization(role_name=where.role_name, ous=tuple(split_list(where.ous or ())))
-    home = aws.validate_regions(regions)[0] if regions else (aws.base_session().region_name or "us-east-1")
+    # Organizations and STS answer in any region: without one given, the configured one or us-east-1.
+    home = (
+        aws.validate_regions(regions)[0]
+        if regions
+        else os.environ.get("AWS_REGION") or session.region_name or "us-east-1"
+    )
     region_source: accounts.RegionSource = (
         accounts.Regions(tuple(aws.validate_regions(regions))) if regions else accounts.EnabledRegions(home)
     )
-    scope = accounts.Scope(accounts=(source,), regions=region_source, options=options)
+    scope = accounts.Scope(accounts=(source,), regions=region_source, options=options, profile=where.profile)
     return runner.Request(scope=scope, policy=policy, storage=storage, top=top)
 
 
@@ -330,7 +360,7 @@ def _stop_on_interrupt(stop: threading.Event) -> Iterator[None]:
 
 
 def _confirm(planned: list[Item]) -> bool:
-    size = report.human_bytes(sum(item.size or 0 for item in planned))
+    size = units.size(sum(item.size or 0 for item in planned))
     try:
         answer = prompt.confirm(f"Delete {runner.count_items(planned)} ({size})?")
     except KeyboardInterrupt:  # Ctrl-C ends the question at once (see builder/prompt.py)
@@ -354,7 +384,7 @@ def _fail_on_problems(runs: list[runner.Run], *, interrupted: bool = False) -> N
         done = sum(1 for o in outcomes if o.status in DONE)
         not_deleted = len(outcomes) - done + sum(len(region.dropped) for region in regions)
         raise Interrupted(
-            f"interrupted: {done} versions deleted, {not_deleted} not deleted (listed above)",
+            f"interrupted: {units.count(done, 'version')} deleted, {not_deleted} not deleted (listed above)",
             hint="run the same command again: it reads the account afresh and continues; nothing is "
             "deleted twice and nothing protected meanwhile is deleted",
         )

@@ -36,7 +36,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from builder import accounts, aws, zips
+from builder import accounts, aws, units, zips
 from builder.cleanup import runner
 from builder.cleanup.plan import RegionPlan
 from builder.cleanup.policy import DEFAULT_KEEP, Policy, patterns, split_list
@@ -53,6 +53,7 @@ JOB_FILES = (
     "runtimes.py",
     "suggest.py",
     "tomlload.py",
+    "units.py",
     "zips.py",
     "data/limits.toml",
     "data/runtimes.toml",
@@ -180,7 +181,9 @@ def run_job(
         except Exception as exc:  # the report is extra: its failure is a problem, not a crash
             problems.append(f"{run.label}: the report could not be written: {exc}")
     if problems:
-        raise JobFailed(f"{len(problems)} problems, see the log; versions they cover were kept")
+        raise JobFailed(
+            f"{units.count(len(problems), 'problem')}, see the log; versions they cover were kept"
+        )
     return summary
 
 

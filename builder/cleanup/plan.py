@@ -26,7 +26,7 @@ RULES: dict[str, str] = {
     "latest": "$LATEST is never deleted",
     "unnumbered": "not a numbered version ({detail})",
     "edge-replica": "Lambda@Edge replica of {detail}, not deletable yet",
-    "not-selected": "not selected by --functions/--layers",
+    "not-selected": "not selected by --functions/--layer-names",
     "unreadable": "could not be read completely: {detail}",
     "keep-tag": "tagged {detail}",
     "alias": "alias {detail}",
@@ -159,7 +159,7 @@ class RegionPlan:
     # For each layer version to delete, the function versions in this plan that still use it: apply
     # deletes the layer version only after all of them are gone.
     layer_users: Mapping[str, tuple[str, ...]]
-    # (kind, pattern) for each --functions/--layers pattern that matched nothing in this region.
+    # (kind, pattern) for each --functions/--layer-names pattern that matched nothing in this region.
     unmatched: tuple[tuple[str, str], ...] = ()
     unused: tuple[UnusedFunction, ...] = ()  # as in FunctionPlan
     invoked: Mapping[str, float] = field(default_factory=dict)

@@ -6,14 +6,14 @@ from collections.abc import Sequence
 
 from rich.table import Table
 
+from builder import units
 from builder.cleanup.apply import DONE, NOT_DELETABLE, NOT_STARTED
 from builder.cleanup.plan import Kept, RegionPlan
 from builder.cleanup.policy import Policy
 from builder.cleanup.quota import Holder
-from builder.cleanup.report import human_bytes
 from builder.cleanup.reports import Row
 from builder.cleanup.runner import RegionPrune, Run, count_items
-from builder.console import console
+from builder.console import console, print_table
 
 
 def plans(runs: Sequence[Run], policy: Policy) -> None:
@@ -32,7 +32,7 @@ def plans(runs: Sequence[Run], policy: Policy) -> None:
         after = 100 * plan.usage_after / plan.usage.limit if plan.usage.limit else 0
         console.print(
             f"[bold]plan[/bold]: delete {count_items(plan.delete)}, "
-            f"free {human_bytes(plan.freed)}; usage after {after:.1f}%"
+            f"free {units.size(plan.freed)}; usage after {after:.1f}%"
         )
 
 
@@ -83,7 +83,7 @@ def storage(runs: Sequence[Run], policy: Policy) -> None:
         _unmatched(plan)
         after = 100 * plan.usage_after / plan.usage.limit if plan.usage.limit else 0
         console.print(
-            f"a prune would free {human_bytes(plan.freed)} ({_count(len(plan.delete), 'version')}), "
+            f"a prune would free {units.size(plan.freed)} ({units.count(len(plan.delete), 'version')}), "
             f"leaving {after:.1f}%"
         )
         for holders in run.result.holders or ():
@@ -99,8 +99,8 @@ def _unused(plan: RegionPlan, days: int) -> None:
     total = sum(f.size for f in unused)
     share = 100 * total / plan.usage.limit if plan.usage.limit else 0
     console.print(
-        f"[bold]not invoked in {days} days[/bold]: {_count(len(unused), 'function')} holding "
-        f"{human_bytes(total)} ({share:.1f}% of the quota)"
+        f"[bold]not invoked in {days} days[/bold]: {units.count(len(unused), 'function')} holding "
+        f"{units.size(total)} ({share:.1f}% of the quota)"
     )
     if not unused:
         return
@@ -116,7 +116,7 @@ def _unused(plan: RegionPlan, days: int) -> None:
         table.add_column(column, justify="right" if column in ("bytes", "versions") else "left")
     for f in unused:
         why = "; ".join(r.text for r in f.reasons if r.rule != "report-only") or "nothing"
-        table.add_row(f.name, human_bytes(f.size), str(f.versions), f"{f.modified:%Y-%m-%d}", f.runtime, why)
+        table.add_row(f.name, units.size(f.size), str(f.versions), f"{f.modified:%Y-%m-%d}", f.runtime, why)
     console.print(table)
 
 
@@ -127,7 +127,7 @@ def report_rows(rows: Sequence[Row]) -> None:
         table.add_column(column, justify="left" if column in ("account", "region", "report") else "right")
     for row in rows:
         share = f"{100 * row.used / row.limit:.1f}%" if row.limit else "?"
-        unused = f"{row.unused_count} ({human_bytes(row.unused)})"
+        unused = f"{row.unused_count} ({units.size(row.unused)})"
         if row.error:
             table.add_row(row.account, row.region, row.date, "[red]not read[/red]", row.error[:40], "", "")
         else:
@@ -135,16 +135,16 @@ def report_rows(rows: Sequence[Row]) -> None:
                 row.account,
                 row.region,
                 row.date,
-                human_bytes(row.used),
+                units.size(row.used),
                 share,
-                human_bytes(row.freed),
+                units.size(row.freed),
                 unused,
             )
     console.print(table)
     used = sum(r.used for r in rows)
     console.print(
-        f"{len({r.account for r in rows})} accounts, {len(rows)} account regions: {human_bytes(used)} used, "
-        f"a prune frees {human_bytes(sum(r.freed for r in rows))}, unused functions hold {human_bytes(sum(r.unused for r in rows))}"
+        f"{len({r.account for r in rows})} accounts, {len(rows)} account regions: {units.size(used)} used, "
+        f"a prune frees {units.size(sum(r.freed for r in rows))}, unused functions hold {units.size(sum(r.unused for r in rows))}"
     )
 
 
@@ -154,15 +154,15 @@ def _holders(holders: Sequence[Holder]) -> None:
     table.add_column("versions", justify="right")
     table.add_column("bytes", justify="right")
     for holder in holders:
-        table.add_row(holder.name, str(holder.versions), human_bytes(holder.size))
-    console.print(table)
+        table.add_row(holder.name, str(holder.versions), units.size(holder.size))
+    print_table(table)
 
 
 def _usage_line(plan: RegionPlan) -> None:
     usage = plan.usage
     source = "GetAccountSettings" if usage.measured else "[yellow]computed from listings[/yellow]"
     console.print(
-        f"usage {human_bytes(usage.used)} of {human_bytes(usage.limit)} ({usage.percent:.1f}%), {source}"
+        f"usage {units.size(usage.used)} of {units.size(usage.limit)} ({usage.percent:.1f}%), {source}"
     )
     if not usage.measured:
         console.print(f"  {usage.note}")
@@ -183,9 +183,13 @@ def _problems(run: RegionPrune) -> None:
         console.print(f"[yellow]not read[/yellow] ({undone}): {halted} (what they cover is kept)")
 
 
+OPTION = {"function": "--functions", "layer": "--layer-names"}  # the option that selects each kind
+
+
 def _unmatched(plan: RegionPlan) -> None:
     for kind, pattern in plan.unmatched:
-        console.print(f"[yellow]note[/yellow]: --{kind}s {pattern!r} matched no {kind} in {plan.region}")
+        option = OPTION.get(kind, f"--{kind}s")
+        console.print(f"[yellow]note[/yellow]: {option} {pattern!r} matched no {kind} in {plan.region}")
 
 
 def _deletes(plan: RegionPlan) -> None:
@@ -196,7 +200,7 @@ def _deletes(plan: RegionPlan) -> None:
     width = max(len("version"), *(len(item.label) for item in plan.delete))
     rows = [f"{'kind':<8}  {'version':<{width}}  {'bytes':>9}  modified"]
     rows += [
-        f"{item.kind:<8}  {item.label:<{width}}  {human_bytes(item.size):>9}  {item.created:%Y-%m-%d}"
+        f"{item.kind:<8}  {item.label:<{width}}  {units.size(item.size):>9}  {item.created:%Y-%m-%d}"
         for item in plan.delete
     ]
     console.print(f"[bold]delete[/bold] ({count_items(plan.delete)})")
@@ -216,8 +220,4 @@ def _kept(kept: Sequence[Kept]) -> None:
         table.add_column(column)
     for (kind, name, why), versions in groups.items():
         table.add_row(kind, name, " ".join(versions), why)
-    console.print(table)
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+    print_table(table)

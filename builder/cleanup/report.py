@@ -1,5 +1,5 @@
-"""Plans, storage reports and results as JSON-ready data (for --json and the scheduled job's log),
-and the byte counts people read. No rich, no typer: the scheduled job imports this."""
+"""Plans, storage reports and results as JSON-ready data (for --json and the scheduled job's log);
+byte counts for people are formatted by builder/units.py. No rich, no typer: the scheduled job imports this."""
 
 from __future__ import annotations
 
@@ -8,17 +8,6 @@ from collections.abc import Sequence
 from builder.cleanup.plan import Item, Kept, RegionPlan
 from builder.cleanup.policy import Policy
 from builder.cleanup.runner import Run, error, failures
-
-
-def human_bytes(size: int | None) -> str:
-    if size is None:
-        return "?"
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(value) < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GB"  # pragma: no cover - the loop always returns
 
 
 def item_json(item: Item) -> dict[str, object]:

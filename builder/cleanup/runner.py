@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from builder import accounts, aws
+from builder import accounts, aws, units
 from builder.cleanup import inventory, metrics, plan, quota, unused
 from builder.cleanup.apply import FAILED, NOT_STARTED, SKIPPED, Outcome, apply_plan
 from builder.cleanup.brake import DEFAULT_THROTTLE_LIMIT, INTERRUPTED, Brake
@@ -139,7 +139,7 @@ def plan_region(
         )
         whole = unused.refs_to_read(listing, invocations, policy)
     log(
-        f"{account} {region}: {_count(listing)}; reading references of {len(set(names) | set(whole))} functions"
+        f"{account} {region}: {_count(listing)}; reading references of {units.count(len(set(names) | set(whole)), 'function')}"
     )
     refs, ref_errors = inventory.read_refs(lam, listing, names, workers, whole=whole)
     functions = plan.plan_functions(listing, refs, ref_errors, policy, now)
@@ -310,13 +310,16 @@ def count_items(items: Sequence[Item]) -> str:
     """ "3 versions", "2 whole functions" or "3 versions and 2 whole functions"."""
     whole = sum(1 for item in items if item.version == plan.WHOLE)
     versions = len(items) - whole
-    parts = [f"{versions} version{'' if versions == 1 else 's'}"] if versions or not whole else []
+    parts = [units.count(versions, "version")] if versions or not whole else []
     if whole:
-        parts.append(f"{whole} whole function{'' if whole == 1 else 's'}")
+        parts.append(units.count(whole, "whole function"))
     return " and ".join(parts)
 
 
 def _count(listing: Listing) -> str:
     functions = sum(len(v) for v in listing.functions.values())
     layers = sum(len(v) for v in listing.layers.values())
-    return f"{len(listing.functions)} functions ({functions} versions), {len(listing.layers)} layers ({layers} versions)"
+    return (
+        f"{units.count(len(listing.functions), 'function')} ({units.count(functions, 'version')}), "
+        f"{units.count(len(listing.layers), 'layer')} ({units.count(layers, 'version')})"
+    )

@@ -17,10 +17,7 @@ from pathlib import Path
 import docker
 
 from builder.engine import container
-from builder.runtimes import Target, host_machine
-
-# qemu's name for the core of Lambda's arm64 machines (AWS Graviton2).
-LAMBDA_ARM64_CPU = "neoverse-n1"
+from builder.runtimes import LAMBDA_ARM64_CPU, Target, host_machine
 
 
 def dockerfile_text() -> bytes:

@@ -40,6 +40,7 @@ import docker.errors
 import requests.exceptions
 from docker.types import Mount
 
+from builder import units
 from builder.errors import ContainerError
 from builder.runtimes import MACHINE_ALIASES
 
@@ -568,7 +569,7 @@ def _format_tail(lines: Iterable[str]) -> str:
     if not tail:
         return " (no output)"
     body = "\n".join(f"    {line}" for line in tail)
-    return f"; last {len(tail)} lines of output:\n{body}"
+    return f"; last {units.count(len(tail), 'line')} of output:\n{body}"
 
 
 class _LineCollector:

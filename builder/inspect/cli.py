@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from builder.console import err_console, handle_errors
+from builder.console import alias, err_console, handle_errors
 from builder.errors import ConfigError, StackError
 from builder.inspect import check, diff, html, inspection, render, sources
 from builder.interpreters import locate as interpreters
@@ -18,7 +19,14 @@ app = typer.Typer()
 
 RuntimeOpt = typer.Option(None, "--runtime", "-r", help="Runtime of a built recipe, e.g. python3.12.")
 ArchOpt = typer.Option(None, "--arch", "-a", help="Architecture of a built recipe: x86_64 or arm64.")
-LayersOpt = typer.Option(Path("layers"), "--layers", help="Folder the recipes were built into.")
+LAYERS_DIR = Path("layers")
+LayersDirOpt = typer.Option(
+    None, "--layers-dir", help="Folder the recipes were built into (default ./layers)."
+)
+OldLayersOpt = typer.Option(None, "--layers", hidden=True)  # the older spelling of --layers-dir
+ProfileOpt = typer.Option(
+    None, "--profile", help="AWS profile to read a layer version ARN with (default: AWS_PROFILE)."
+)
 JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")
 PythonOpt = typer.Option(
     None,
@@ -33,16 +41,30 @@ NoTimeOpt = typer.Option(False, "--no-import-time", help="Skip measuring import 
 RunsOpt = typer.Option(3, "--runs", min=1, max=20, help="Import-time runs; the median one is shown.")
 
 
-def _lambda_client(region: str) -> Any:
-    from builder import aws  # boto3 only when an ARN is inspected
+def _lambda_clients(profile: str | None) -> Callable[[str], Any]:
+    def client(region: str) -> Any:
+        from builder import aws  # boto3 only when an ARN is inspected
 
-    return aws.base_session().client("lambda", region_name=region, config=aws.client_config(aws.AwsOptions()))
+        options = aws.client_config(aws.AwsOptions())
+        return aws.base_session(profile).client("lambda", region_name=region, config=options)
+
+    return client
 
 
-def _where(layers: Path, runtime: str | None, arch: str | None, scratch: Path) -> sources.Where:
+def _layers(layers_dir: Path | None, old_layers: Path | None) -> Path:
+    return alias(layers_dir, old_layers, "--layers-dir and --layers", LAYERS_DIR)
+
+
+def _where(
+    layers: Path, runtime: str | None, arch: str | None, scratch: Path, profile: str | None
+) -> sources.Where:
     scratch.mkdir(parents=True, exist_ok=True)
     return sources.Where(
-        layers_root=layers, runtime=runtime, arch=arch, scratch=scratch, lambda_client=_lambda_client
+        layers_root=layers,
+        runtime=runtime,
+        arch=arch,
+        scratch=scratch,
+        lambda_client=_lambda_clients(profile),
     )
 
 
@@ -83,7 +105,9 @@ def inspect_command(
     ),
     runtime: str | None = RuntimeOpt,
     arch: str | None = ArchOpt,
-    layers: Path = LayersOpt,
+    layers_dir: Path | None = LayersDirOpt,
+    old_layers: Path | None = OldLayersOpt,
+    profile: str | None = ProfileOpt,
     python: str | None = PythonOpt,
     imports: list[str] | None = ImportOpt,
     no_import_time: bool = NoTimeOpt,
@@ -95,7 +119,8 @@ def inspect_command(
 ) -> None:
     """Show a layer's packages by size, what minimizing removed, and the cold import time of its smoke imports."""
     with tempfile.TemporaryDirectory(prefix="lb-inspect-") as scratch:
-        source = sources.resolve(target, _where(layers, runtime, arch, Path(scratch)))
+        where = _where(_layers(layers_dir, old_layers), runtime, arch, Path(scratch), profile)
+        source = sources.resolve(target, where)
         times = _times(no_import_time, python, runtime, arch, imports, runs)
         report = inspection.inspect(source, times, Path(scratch))
     if html_file is not None:
@@ -116,13 +141,16 @@ def check_command(
     arch: str | None = typer.Option(
         None, "--arch", "-a", help="The function's architecture (also picks built recipes)."
     ),
-    layers: Path = LayersOpt,
+    layers_dir: Path | None = LayersDirOpt,
+    old_layers: Path | None = OldLayersOpt,
+    profile: str | None = ProfileOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Check that layers (and function code) fit and work together; exit non-zero when they cannot."""
+    layers = _layers(layers_dir, old_layers)
     with tempfile.TemporaryDirectory(prefix="lb-check-") as scratch:
         found = [
-            sources.resolve(t, _where(layers, runtime, arch, Path(scratch) / str(i)))
+            sources.resolve(t, _where(layers, runtime, arch, Path(scratch) / str(i), profile))
             for i, t in enumerate(targets)
         ]
         plan = check.check(found, function_zip, runtime=runtime, arch=arch)
@@ -142,21 +170,26 @@ def diff_command(
     new: str = typer.Argument(..., metavar="NEW"),
     runtime: str | None = RuntimeOpt,
     arch: str | None = ArchOpt,
-    layers: Path = LayersOpt,
+    layers_dir: Path | None = LayersDirOpt,
+    old_layers: Path | None = OldLayersOpt,
+    profile: str | None = ProfileOpt,
     python: str | None = PythonOpt,
+    imports: list[str] | None = typer.Option(
+        None,
+        "--import",
+        help="Module to time in both (repeatable; default: the smoke imports both layers share).",
+    ),
     no_import_time: bool = NoTimeOpt,
     runs: int = RunsOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Compare two builds: packages added, removed or changed, and the bytes and import time each costs."""
-    times = _times(no_import_time, python, runtime, arch, None, runs)
+    times = _times(no_import_time, python, runtime, arch, imports, runs)
+    layers = _layers(layers_dir, old_layers)
     with tempfile.TemporaryDirectory(prefix="lb-diff-") as scratch:
-        reports = []
-        for name, target in (("old", old), ("new", new)):
-            folder = Path(scratch) / name
-            reports.append(
-                inspection.inspect(
-                    sources.resolve(target, _where(layers, runtime, arch, folder)), times, folder
-                )
-            )
-    render.diff(diff.diff(reports[0], reports[1]), as_json=as_json)
+        found = [
+            sources.resolve(target, _where(layers, runtime, arch, Path(scratch) / name, profile))
+            for name, target in (("old", old), ("new", new))
+        ]
+        result = diff.compare(found[0], found[1], times, Path(scratch))
+    render.diff(result, as_json=as_json)

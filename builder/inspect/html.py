@@ -13,6 +13,7 @@ import json
 from html import escape
 from typing import Any
 
+from builder import units
 from builder.inspect import render
 from builder.inspect.inspection import Inspection
 from builder.inspect.treemap import SCRIPT
@@ -99,10 +100,10 @@ def _header(report: Inspection) -> str:
     return (
         f"<h1>{escape(report.source.label)}</h1>\n"
         f'<p class="facts">{escape(render.describe_source(report))}</p>\n'
-        f'<p class="facts"><b>{render.mb(listing.unzipped_bytes)} MB</b> unzipped ({used:.1f}% of Lambda\'s '
+        f'<p class="facts"><b>{units.mb(listing.unzipped_bytes)} MB</b> unzipped ({used:.1f}% of Lambda\'s '
         f"{report.limit_bytes:,}-byte limit for function code and all layers; "
-        f"{render.mb(report.headroom_bytes)} MB left), {render.mb(listing.archive_bytes)} MB zipped, "
-        f"{listing.file_count:,} files</p>\n"
+        f"{units.mb(report.headroom_bytes)} MB left), {units.mb(listing.archive_bytes)} MB zipped, "
+        f"{units.count(listing.file_count, 'file')}</p>\n"
         f'<div class="gauge" title="unzipped size against the limit"><span class="size" style="width:{min(used, 100):.2f}%"></span></div>\n'
         f"{note}"
     )
@@ -126,8 +127,8 @@ def _packages(report: Inspection) -> str:
     largest = packages[0].unzipped_bytes if packages else 0
     rows = "".join(
         f"<tr><td>{escape(p.name)}</td><td>{escape(p.version or '')}</td>"
-        f'<td class="n">{render.mb(p.unzipped_bytes)}</td><td class="bar">{_bar(p.unzipped_bytes, largest, "size")}</td>'
-        f'<td class="n">{render.mb(p.zipped_bytes)}</td><td class="n">{p.files:,}</td></tr>'
+        f'<td class="n">{units.mb(p.unzipped_bytes)}</td><td class="bar">{_bar(p.unzipped_bytes, largest, "size")}</td>'
+        f'<td class="n">{units.mb(p.zipped_bytes)}</td><td class="n">{p.files:,}</td></tr>'
         for p in packages
     )
     return (
@@ -145,20 +146,20 @@ def _minimize(report: Inspection) -> str:
     m = manifest.minimize
     largest = max((t.kept_bytes + t.removed_bytes for t in m.by_package.values()), default=0)
     packages = "".join(
-        f'<tr><td>{escape(name)}</td><td class="n">{render.mb(t.kept_bytes + t.removed_bytes)}</td>'
-        f'<td class="n">{render.mb(t.kept_bytes)}</td>'
+        f'<tr><td>{escape(name)}</td><td class="n">{units.mb(t.kept_bytes + t.removed_bytes)}</td>'
+        f'<td class="n">{units.mb(t.kept_bytes)}</td>'
         f'<td class="bar">{_bar(t.kept_bytes, largest, "kept")}{_bar(t.removed_bytes, largest, "removed")}</td>'
-        f'<td class="n">{render.mb(t.removed_bytes)}</td><td class="n">{t.removed_files:,}</td></tr>'
+        f'<td class="n">{units.mb(t.removed_bytes)}</td><td class="n">{t.removed_files:,}</td></tr>'
         for name, t in m.by_package.items()
     )
     rules = "".join(
-        f'<tr><td>{escape(rule)}</td><td class="n">{t.files:,}</td><td class="n">{render.mb(t.bytes)}</td></tr>'
+        f'<tr><td>{escape(rule)}</td><td class="n">{t.files:,}</td><td class="n">{units.mb(t.bytes)}</td></tr>'
         for rule, t in m.by_rule.items()
     )
     return (
         "<section><h2>Minimization: before and after</h2>"
-        f'<p class="facts">Removed {m.removed_files:,} files ({render.mb(m.removed_bytes)} MB); '
-        f"strip {escape(m.strip)}: {m.stripped_files:,} files, {render.mb(m.strip_saved_bytes)} MB saved.</p>"
+        f'<p class="facts">Removed {units.count(m.removed_files, "file")} ({units.mb(m.removed_bytes)} MB); '
+        f"strip {escape(m.strip)}: {units.count(m.stripped_files, 'file')}, {units.mb(m.strip_saved_bytes)} MB saved.</p>"
         '<p class="legend"><span class="kept"></span>kept<span class="removed"></span>removed</p>'
         "<table><thead><tr><th>package</th><th>before MB</th><th>after MB</th><th></th><th>removed MB</th>"
         f"<th>files removed</th></tr></thead><tbody>{packages}</tbody></table>"

@@ -11,6 +11,7 @@ them attributes each module to the import that first loaded it.
 from __future__ import annotations
 
 import re
+import shlex
 import statistics
 import zipfile
 from collections import defaultdict
@@ -63,7 +64,7 @@ class ImportStep:
 class ImportTimes:
     status: Status
     reason: str
-    interpreter: str | None = None  # its path
+    interpreter: str | None = None  # its command, shell-quoted
     python: str = ""  # "Python 3.12 (x86_64)"
     runs: int = 0
     startup_us: int = 0  # the interpreter's own start-up imports, before the first smoke import
@@ -202,7 +203,9 @@ def measure(
             return not_measured(exc.message)
         lines, errors = parse(done.stderr)
         if not lines:
-            return not_measured(f"{python} printed no import times (exit {done.returncode}): {done.tail(3)}")
+            return not_measured(
+                f"{shlex.join(python)} printed no import times (exit {done.returncode}): {done.tail(3)}"
+            )
         results.append(summarize(lines, errors, imports, layer_modules))
     totals = [sum(step.us for step in steps) for _, _, steps in results]
     chosen = results[totals.index(statistics.median_low(totals))]
@@ -210,7 +213,7 @@ def measure(
     return ImportTimes(
         status="measured",
         reason=f"median of {len(results)} runs" if len(results) > 1 else "one run",
-        interpreter=str(python),
+        interpreter=shlex.join(python),  # the command as a shell would take it
         python=python_label,
         runs=len(results),
         startup_us=startup,

@@ -10,6 +10,7 @@ from builder.inspect import bounds, importtime, zipscan
 from builder.inspect.importtime import ImportTimes
 from builder.inspect.sources import Source
 from builder.interpreters import locate as interpreters
+from builder.interpreters.run import emulated_cpu
 from builder.runtimes import get_architecture, get_runtime, limits
 
 
@@ -60,7 +61,7 @@ def import_times(
     too_large = bounds.too_large_to_extract(listing.unzipped_bytes, limits().unzipped_bytes)
     if too_large is not None:
         return importtime.not_measured(too_large)
-    imports = options.imports or (source.manifest.verification.smoke.imports if source.manifest else ())
+    imports = options.imports or smoke_imports(source)
     if not imports:
         why = "the recipe has no smoke imports" if source.manifest else (source.note or "no manifest")
         return importtime.not_measured(f"no imports to time ({why}); pass --import NAME")
@@ -78,16 +79,22 @@ def import_times(
         return importtime.not_measured(
             f"no Python {version}{on} on this machine (looked at {search.describe()}); pass --python"
         )
+    env = options.env or {}
     return importtime.measure(
         source.zip_path,
         search.found.command,
         imports,
         scratch=scratch,
         layer_modules=module_names(listing),
-        base_env=options.env or {},
+        base_env={**env, **emulated_cpu(search.found.command, search.found.machine, env)},
         python_label=f"Python {search.found.version} ({search.found.machine})",
         runs=options.runs,
     )
+
+
+def smoke_imports(source: Source) -> tuple[str, ...]:
+    """The recipe's smoke imports, as the build recorded them; () for a zip without a manifest."""
+    return source.manifest.verification.smoke.imports if source.manifest else ()
 
 
 def module_names(listing: zipscan.Listing) -> frozenset[str]:

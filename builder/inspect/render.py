@@ -9,11 +9,12 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-from builder.console import console
+from builder.console import console, print_table
 from builder.inspect.diff import Diff
 from builder.inspect.importtime import ImportTimes
 from builder.inspect.inspection import Inspection
 from builder.inspect.stack import StackPlan
+from builder.units import count, mb, size
 
 BAR_WIDTH = 24
 BLOCKS = " ▏▎▍▌▋▊▉█"
@@ -25,19 +26,6 @@ def bar(value: float, largest: float, width: int = BAR_WIDTH) -> str:
         return ""
     eighths = max(1, round(8 * width * value / largest))
     return "█" * (eighths // 8) + (BLOCKS[eighths % 8] if eighths % 8 else "")
-
-
-def mb(value: int) -> str:
-    return f"{value / 1e6:,.1f}"
-
-
-def size(value: int) -> str:
-    """Bytes for a sentence: '730 B', '12.4 kB', '43.2 MB'."""
-    if abs(value) < 1000:
-        return f"{value} B"
-    if abs(value) < 1e6:
-        return f"{value / 1e3:.1f} kB"
-    return f"{value / 1e6:,.1f} MB"
 
 
 def ms(us: int) -> str:
@@ -57,7 +45,7 @@ def inspection(report: Inspection, *, as_json: bool) -> None:
     console.print(
         f"{listing.unzipped_bytes:,} bytes unzipped ({share:.1f}% of Lambda's {report.limit_bytes:,}; "
         f"{report.headroom_bytes:,} left for the function and other layers), "
-        f"{listing.archive_bytes:,} bytes zipped, {listing.file_count:,} files"
+        f"{listing.archive_bytes:,} bytes zipped, {count(listing.file_count, 'file')}"
     )
     if report.source.note:
         console.print(f"[yellow]note[/yellow]: {report.source.note}")
@@ -95,7 +83,7 @@ def _packages(report: Inspection) -> None:
             ratio,
             f"{p.files:,}",
         )
-    console.print(table)
+    print_table(table, drop=("ratio", "files"))
 
 
 def _minimize(report: Inspection) -> None:
@@ -105,8 +93,8 @@ def _minimize(report: Inspection) -> None:
         return
     m = manifest.minimize
     console.print(
-        f"[bold]minimize[/bold]: removed {m.removed_files:,} files ({mb(m.removed_bytes)} MB); "
-        f"strip {m.strip}: {m.stripped_files:,} files, {mb(m.strip_saved_bytes)} MB saved"
+        f"[bold]minimize[/bold]: removed {count(m.removed_files, 'file')} ({mb(m.removed_bytes)} MB); "
+        f"strip {m.strip}: {count(m.stripped_files, 'file')}, {mb(m.strip_saved_bytes)} MB saved"
     )
     if m.by_rule:
         table = Table(title="removed or stripped, by rule (MB of the files it touched)", title_justify="left")
@@ -114,7 +102,7 @@ def _minimize(report: Inspection) -> None:
             table.add_column(column, justify="left" if column == "rule" else "right")
         for rule, total in m.by_rule.items():
             table.add_row(rule, f"{total.files:,}", mb(total.bytes))
-        console.print(table)
+        print_table(table)
     if m.by_package:
         table = Table(title="before and after minimizing, by package (MB)", title_justify="left")
         for column in ("package", "before", "after", "", "removed"):
@@ -125,7 +113,7 @@ def _minimize(report: Inspection) -> None:
             shown = f"[cyan]{bar(t.kept_bytes, largest)}[/cyan][dim]{bar(t.removed_bytes, largest)}[/dim]"
             share = f" ({100 * t.removed_bytes / before:.0f}%)" if before else ""
             table.add_row(name, mb(before), mb(t.kept_bytes), shown, f"{mb(t.removed_bytes)}{share}")
-        console.print(table)
+        print_table(table)
 
 
 def _import_times(times: ImportTimes) -> None:
@@ -155,7 +143,7 @@ def _import_times(times: ImportTimes) -> None:
             "",
             "standard library",
         )
-    console.print(table)
+    print_table(table)
     steps = Table(title="by smoke import, in order (ms added; 0: already loaded)", title_justify="left")
     for column in ("import", "ms", ""):
         steps.add_column(column, justify="right" if column == "ms" else "left")
@@ -163,7 +151,7 @@ def _import_times(times: ImportTimes) -> None:
     for step in times.steps:
         tail = f"[red]failed[/red]: {step.error}" if step.error else f"[magenta]{bar(step.us, top)}[/magenta]"
         steps.add_row(step.name, ms(step.us), tail)
-    console.print(steps)
+    print_table(steps)
 
 
 def inspection_json(report: Inspection) -> dict[str, Any]:
@@ -222,13 +210,13 @@ def _sizes(plan: StackPlan) -> None:
     table = Table(title="unzipped size (MB)", title_justify="left")
     for column in ("part", "MB", "", "largest package"):
         table.add_column(column, justify="right" if column == "MB" else "left")
-    for size in plan.sizes:
+    for part in plan.sizes:
         colour = "cyan"
         table.add_row(
-            size.part,
-            mb(size.bytes),
-            f"[{colour}]{bar(size.bytes, plan.limit_bytes, 40)}[/{colour}]",
-            size.largest,
+            part.part,
+            mb(part.bytes),
+            f"[{colour}]{bar(part.bytes, plan.limit_bytes, 40)}[/{colour}]",
+            part.largest,
         )
     over = plan.headroom_bytes < 0
     table.add_row(
@@ -237,7 +225,7 @@ def _sizes(plan: StackPlan) -> None:
         f"[{'red' if over else 'green'}]{plan.total_bytes:,} of {plan.limit_bytes:,} bytes[/]",
         f"[{'red' if over else 'green'}]{'over by' if over else 'headroom'} {abs(plan.headroom_bytes):,} bytes[/]",
     )
-    console.print(table)
+    print_table(table)
 
 
 def _duplicates(plan: StackPlan) -> None:
@@ -250,10 +238,12 @@ def _duplicates(plan: StackPlan) -> None:
     for d in plan.duplicates:
         copies = "\n".join(f"{c.part}: {c.version or '?'} ({size(c.bytes)})" for c in d.copies)
         why = d.why + (
-            f"; {d.leftover_files} files of the older copy stay beside it" if d.leftover_files else ""
+            f"; {count(d.leftover_files, 'file')} of the older copy stay beside it"
+            if d.leftover_files
+            else ""
         )
         table.add_row(d.package, copies, d.winner, why)
-    console.print(table)
+    print_table(table)
     if plan.overwritten_files:
         console.print(
             f"{plan.overwritten_files:,} {_files(plan.overwritten_files)} ({size(plan.overwritten_bytes)}) in /opt "
@@ -285,7 +275,10 @@ def diff(result: Diff, *, as_json: bool) -> None:
     if result.import_us_delta is None:
         console.print(f"import time: [yellow]not compared[/yellow] ({result.import_note})")
     else:
-        console.print(f"import time of the smoke imports: {_signed_ms(result.import_us_delta)} ms")
+        console.print(
+            f"import time of {', '.join(result.imports)} (timed in both): "
+            f"{_signed_ms(result.import_us_delta)} ms"
+        )
     if not result.changes:
         console.print("no package changed")
         return
@@ -302,7 +295,7 @@ def diff(result: Diff, *, as_json: bool) -> None:
             _signed(c.zipped_delta),
             _signed_ms(c.import_us_delta) if c.import_us_delta is not None else "",
         )
-    console.print(table)
+    print_table(table)
 
 
 def _files(count: int) -> str:

@@ -97,7 +97,7 @@ def _recipe(recipe: str, where: Where) -> Source:
     if not built:
         raise ConfigError(
             f"{recipe} is not a file, a layer ARN, or a recipe built under {where.layers_root}",
-            hint=f"build it first ({build}), or pass --layers to the folder it was built into",
+            hint=f"build it first ({build}), or pass --layers-dir to the folder it was built into",
         )
     if not wanted:
         raise ConfigError(

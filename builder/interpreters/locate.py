@@ -178,6 +178,34 @@ def configured(version: str, arch: str, env: Mapping[str, str]) -> tuple[str, Co
     )
 
 
+# The Debian suites that ship each Python version, for every architecture Lambda has
+# (docs/interpreters.md, tests/debian_pythons.sh); no suite ships 3.10 or 3.12.
+DEBIAN_PYTHONS = {"3.11": "bookworm", "3.13": "trixie", "3.14": "forky"}
+
+
+def not_found(version: str, machine: str, search: Search, env: Mapping[str, str] | None = None) -> str:
+    """Why the smoke test cannot run, leading with what is missing (the build table shows that
+    clause), then where the tool looked and the one command that makes such a Python available."""
+    arch = arch_of(machine)
+    variable = env_variable(version, arch)
+    if machine == host_machine():
+        uv = shutil.which("uv", path=(os.environ if env is None else env).get("PATH"))
+        get = f"`uv python install {version}`" if uv else f"`pyenv install {version}` (or uv python install)"
+        how = f"{get} makes one available, or set {variable} to a command that runs one"
+    elif version in DEBIAN_PYTHONS:
+        how = (
+            f"nothing on this machine runs {machine} code for it: `tests/debian_pythons.sh wrapper {version} "
+            f"{arch}` (in a clone of layer-builder) unpacks Debian {DEBIAN_PYTHONS[version]}'s Python "
+            f"{version} to run under qemu and prints the command to set as {variable}"
+        )
+    else:
+        how = (
+            f"no Debian suite ships Python {version}: build with --backend docker to run it in an {arch} "
+            f"container, or set {variable} to a command that runs one"
+        )
+    return f"no Python {version} for {machine} found (looked at {search.describe()}); {how} (see docs/interpreters.md)"
+
+
 def arch_of(machine: str) -> str:
     """Lambda's architecture name for a uname machine: aarch64 -> arm64."""
     return {"x86_64": "x86_64", "aarch64": "arm64"}.get(machine, machine)

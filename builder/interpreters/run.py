@@ -9,11 +9,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from builder import proc
-from builder.interpreters.locate import Interpreter
+from builder.interpreters.locate import EMULATORS, Interpreter
 from builder.manifest import RunMethod
+from builder.runtimes import LAMBDA_ARM64_CPU, host_machine
 
 
 class PythonRunner(Protocol):
@@ -61,10 +63,31 @@ class LocalPython:
         self, args: Sequence[str], *, step: str, env: Mapping[str, str], timeout: float | None
     ) -> proc.Result:
         # Exactly the command found or given: a wrapper or launcher may be the only way to run it.
+        full = {**os.environ, **env}
         return proc.run(
             [*self.interpreter.command, *args],
             step=step,
-            env={**os.environ, **env},
+            env={**full, **emulated_cpu(self.interpreter.command, self.interpreter.machine, full)},
             timeout=timeout,
             check=False,
         )
+
+
+def emulated_cpu(command: Sequence[str], machine: str, env: Mapping[str, str]) -> dict[str, str]:
+    """QEMU_CPU for a command qemu-user runs as aarch64, unless the user chose a CPU already.
+
+    qemu's default "max" CPU offers SME; OpenBLAS (in NumPy and SciPy wheels) then picks SME
+    kernels, which qemu 7.2 emulates wrongly: matrix products come out wrong and a correct layer
+    fails its smoke test. Lambda's arm64 core (Graviton2, neoverse-n1) has no SME. The docker backend
+    pins its emulated containers the same way (engine/build_image.py). qemu-user reads QEMU_CPU
+    whether it is the command's first word or started by the kernel (binfmt_misc) for an aarch64
+    executable; a `-cpu` on the command line wins over it, so an explicit choice is left alone.
+    """
+    if "QEMU_CPU" in env or any(word in ("-cpu", "--cpu") for word in command[1:]):
+        return {}
+    first = Path(command[0]).name if command else ""
+    if first.startswith(EMULATORS):
+        emulates_arm64 = first.startswith("qemu-aarch64")
+    else:
+        emulates_arm64 = machine == "aarch64" and host_machine() != "aarch64"
+    return {"QEMU_CPU": LAMBDA_ARM64_CPU} if emulates_arm64 else {}

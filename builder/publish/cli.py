@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 
 import typer
@@ -25,7 +26,14 @@ def publish(
     recipe: str = typer.Argument(..., metavar="RECIPE"),
     runtime: list[str] | None = typer.Option(None, "--runtime", "-r", help="Only this runtime (repeatable)."),
     arch: list[str] | None = typer.Option(None, "--arch", "-a", help="Only this architecture (repeatable)."),
-    region: list[str] = typer.Option(..., "--region", help="Region to publish to (repeatable)."),
+    region: list[str] | None = typer.Option(
+        None,
+        "--region",
+        help="Region to publish to (repeatable; default: AWS_REGION, AWS_DEFAULT_REGION or the profile's).",
+    ),
+    profile: str | None = typer.Option(
+        None, "--profile", help="AWS profile for credentials and the default region (default: AWS_PROFILE)."
+    ),
     role_arn: list[str] | None = typer.Option(
         None, "--role-arn", help="Role to assume, one per target account (repeatable)."
     ),
@@ -59,11 +67,17 @@ def publish(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON on stdout."),
 ) -> None:
-    """Publish the built layers of RECIPE to every --region (and --role-arn account)."""
-    regions = aws.validate_regions(region)
+    """Publish the built layers of RECIPE to every --region (and --role-arn account).
+
+    Without --region: the region AWS_REGION, AWS_DEFAULT_REGION or the profile names.
+    """
+    regions = aws.regions_or_default(region or (), aws.base_session(profile), os.environ.get("AWS_REGION"))
     roles: list[str | None] = [aws.validate_role_arn(arn) for arn in role_arn or ()] or [None]
     scope = accounts.Scope.of(
-        roles, regions, options=aws.AwsOptions(max_attempts=max_attempts, read_timeout=read_timeout)
+        roles,
+        regions,
+        options=aws.AwsOptions(max_attempts=max_attempts, read_timeout=read_timeout),
+        profile=profile,
     )
     request = runner.Request(
         layers=local.find(

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from builder.errors import FileSystemError, os_error
+from builder.manifest import PUBLISHED
 from builder.publish.apply import Outcome
 from builder.publish.local import LocalLayer
 from builder.publish.runner import Run, outcomes
 
-PUBLISHED = "published.json"
 FORMAT = 1
 
 

@@ -87,16 +87,12 @@ def local_session(
         _check_override(tuple(python), version)
     compiler = interpreters.find(version, machine=None, override=python, env=env)
     runner = interpreters.find(version, machine=machine, override=python, env=env)
-    variable = interpreters.env_variable(version, target.arch.name)  # the way to provide one
     return LocalSession(
         target=target,
         bytecode_python=LocalPython(compiler.found) if compiler.found else None,
         smoke_python=LocalPython(runner.found) if runner.found else None,
         why_no_bytecode=f"no Python {version} found ({compiler.describe()}); pass --python",
-        why_no_smoke=(
-            f"no Python {version} for {machine} found ({runner.describe()}); "
-            f"set {variable} to a command that runs one (see docs/interpreters.md)"
-        ),
+        why_no_smoke=interpreters.not_found(version, machine, runner, env),
     )
 
 

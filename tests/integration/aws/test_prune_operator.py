@@ -147,7 +147,7 @@ def test_end_of_input_or_ctrl_c_at_the_prompt_deletes_nothing(cli_process, seed)
     assert seed.versions() == before
 
 
-@pytest.mark.parametrize("option", ["--functions", "--layers"])
+@pytest.mark.parametrize("option", ["--functions", "--layer-names", "--layers"])
 @pytest.mark.parametrize("value", ["", ",", " ", "api-*,"])
 def test_a_blank_pattern_is_refused_before_any_call(cli, seed, server, option, value):
     seed.function("api-orders", 3)
@@ -165,10 +165,10 @@ def test_a_pattern_that_matches_nothing_is_reported(cli, seed):
     seed.function("orders", 3)
     seed.layer("sci", 3)
     before = seed.versions()
-    text = cli(*PRUNE, "--functions", "api-*", "--layers", "sci", "--apply", "--yes")
+    text = cli(*PRUNE, "--functions", "api-*", "--layer-names", "sci", "--apply", "--yes")
     assert text.exit_code == 0, text.stderr
     assert f"--functions 'api-*' matched no function in {REGION}" in text.stdout
-    assert "--layers 'sci' matched" not in text.stdout
+    assert "--layer-names 'sci' matched" not in text.stdout
     assert before - seed.versions() == {("layer", "sci", "1"), ("layer", "sci", "2")}
     report = cli.json(*PRUNE, "--functions", "api-*", "--layers", "nope")
     assert report["regions"][0]["plan"]["unmatched_patterns"] == [
@@ -277,3 +277,10 @@ def test_deletes_throttled_for_good_stop_starting_deletes_and_say_what_was_left(
     server.ext.faults.clear()
     cli.json(*PRUNE, "--apply", "--yes")
     assert seed.versions() == before - plan
+
+
+def test_a_layer_pattern_that_matches_nothing_is_named_by_its_option(cli, seed):
+    seed.layer("sci", 3)
+    text = cli(*PRUNE, "--layer-names", "tools-*")
+    assert text.exit_code == 0, text.stderr
+    assert f"--layer-names 'tools-*' matched no layer in {REGION}" in text.stdout

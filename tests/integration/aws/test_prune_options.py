@@ -58,8 +58,10 @@ def test_patterns_limit_the_prune_to_matching_names(cli, seed):
     seed.layer("tools", 3)
     only_functions = cli.json("prune", "--region", REGION, "--keep", "1", "--functions", "orders-*")
     assert labels(only_functions) == {"orders-api:1", "orders-api:2"}
-    only_layers = cli.json("prune", "--region", REGION, "--keep", "1", "--layers", "sci-*")
+    only_layers = cli.json("prune", "--region", REGION, "--keep", "1", "--layer-names", "sci-*")
     assert labels(only_layers) == {"sci-py312:1", "sci-py312:2"}
+    older_spelling = cli.json("prune", "--region", REGION, "--keep", "1", "--layers", "sci-*")
+    assert labels(older_spelling) == labels(only_layers)
 
 
 def test_several_regions_and_an_assumed_role_in_another_account(cli, seed, server):
@@ -109,6 +111,15 @@ def test_storage_reports_usage_biggest_holders_and_what_a_prune_frees(cli, seed)
     assert "GetAccountSettings" in text.stdout and "big" in text.stdout
 
 
+def test_storage_sizes_are_decimal_megabytes_as_in_every_other_table(cli, seed):
+    seed.function("big", 2, size=1_500_000)
+    region = cli.json("storage", "--region", REGION)["regions"][0]
+    big = region["top_functions"][0]["bytes"]
+    text = " ".join(cli("storage", "--region", REGION).stdout.split())
+    assert f"{big / 1e6:.1f} MB" in text  # 1 MB = 1,000,000 bytes, as build and inspect count it
+    assert "of 80.5 GB" in text  # Lambda's 80,530,636,800-byte quota (its documentation's "75 GB")
+
+
 def test_usage_is_computed_and_labelled_when_get_account_settings_is_unavailable(cli, seed, server):
     seed.function("api", 2, size=5_000)
     seed.layer("sci", 2, size=3_000)
@@ -139,8 +150,8 @@ def test_each_piece_of_data_is_read_once_and_only_where_needed(cli, seed, monkey
     seed.layer("sci", 4)
     calls: list[tuple[str, tuple[tuple[str, str], ...]]] = []
 
-    def counting_session() -> boto3.Session:
-        session = boto3.Session()
+    def counting_session(profile: str | None = None) -> boto3.Session:
+        session = boto3.Session(profile_name=profile)
 
         def record(params: dict[str, Any], model: Any, **_: Any) -> None:
             query = tuple(sorted((k, str(v)) for k, v in params.get("query_string", {}).items()))
@@ -169,8 +180,8 @@ def test_apply_reads_the_planned_functions_again_but_not_the_layer_sizes(cli, se
     seed.layer("sci", 4)
     calls: Counter[str] = Counter()
 
-    def counting_session() -> boto3.Session:
-        session = boto3.Session()
+    def counting_session(profile: str | None = None) -> boto3.Session:
+        session = boto3.Session(profile_name=profile)
         session.events.register("before-call.lambda", lambda model, **_: calls.update([model.name]))
         return session
 

@@ -84,6 +84,25 @@ def test_forced_rebuild_is_byte_identical_and_unchanged_rebuild_is_cached(
     assert json.loads(cached.stdout)["layers"][0]["cached"] is True
 
 
+def test_forced_rebuild_keeps_the_publish_record_of_the_same_content_only(
+    recipes_copy: Path, layers_out: Path
+):
+    folder = layer_dir(layers_out, "numpy")
+    if not (folder / "layer.zip").exists():
+        assert build(recipes_copy, layers_out, "numpy", "-r", "python3.12", "-a", "x86_64").exit_code == 0
+    code_sha256 = json.loads((folder / "manifest.json").read_text())["zip"]["code_sha256"]
+    record = {"format": 1, "code_sha256": code_sha256, "accounts": {"123456789012": {"us-east-1": {}}}}
+    (folder / "published.json").write_text(json.dumps(record))
+    same = build(recipes_copy, layers_out, "numpy", "-r", "python3.12", "-a", "x86_64", "--no-cache")
+    assert same.exit_code == 0, same.output
+    assert json.loads((folder / "published.json").read_text()) == record, "same bytes: same ARNs"
+
+    (folder / "published.json").write_text(json.dumps({**record, "code_sha256": "b3RoZXI="}))
+    other = build(recipes_copy, layers_out, "numpy", "-r", "python3.12", "-a", "x86_64", "--no-cache")
+    assert other.exit_code == 0, other.output
+    assert not (folder / "published.json").exists(), "a record of other content is not this zip's"
+
+
 def test_layer_over_the_size_limit_fails_names_the_biggest_and_writes_nothing(
     recipes_copy: Path, tmp_path: Path
 ):
@@ -95,7 +114,7 @@ def test_layer_over_the_size_limit_fails_names_the_biggest_and_writes_nothing(
     assert result.exit_code == 6, result.output
     assert "size: the layer is" in result.output and "Biggest: numpy" in result.output
     assert not layer_dir(tmp_path / "out", "numpy").exists()
-    assert not [p for p in (tmp_path / "out" / ".work").iterdir()], "scratch folder cleaned up"
+    assert not (tmp_path / "out" / ".work").exists(), "scratch folder cleaned up"
 
 
 @pytest.mark.skipif(not HAVE_312, reason="needs a Python 3.12 to run the smoke test")
@@ -192,3 +211,48 @@ def test_dry_run_prints_the_plan_and_writes_no_layer(recipes_copy: Path, tmp_pat
     assert "numpy/_core/tests/_natype.py" not in planned["plan"]["remove"]
     assert any(p.startswith("numpy/_core/_multiarray_umath") for p in planned["plan"]["strip"])
     assert not (tmp_path / "out" / "numpy").exists()
+
+
+def test_without_an_arm64_python_the_table_and_the_note_say_so_and_how_to_get_one(
+    recipes_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # no configured interpreters
+    monkeypatch.delenv("LAYER_BUILDER_PYTHON_3_13_ARM64", raising=False)
+    result = runner.invoke(
+        app,
+        ["build", "numpy", "-r", "python3.13", "-a", "arm64", "--recipes", str(recipes_copy),
+         "--layers-dir", str(tmp_path / "out")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    table = " ".join(result.stdout.replace("│", " ").split())
+    assert "not run: no Python 3.13 for aarch64 found" in table
+    note = " ".join(result.stderr.split())
+    assert "tests/debian_pythons.sh wrapper 3.13 arm64" in note
+    assert "LAYER_BUILDER_PYTHON_3_13_ARM64" in note
+
+
+def test_the_layers_table_is_readable_in_an_80_column_terminal(recipes_copy: Path, tmp_path: Path):
+    from support import terminal
+
+    recipes = tmp_path / "recipes"
+    recipes.mkdir()
+    name = "numpy-for-my-project"
+    shutil.copy(recipes_copy / "numpy.toml", recipes / f"{name}.toml")
+    shutil.copytree(recipes_copy / "locks" / "numpy", recipes / "locks" / name)
+    args = ["build", name, "-r", "python3.12", "-a", "x86_64", "--recipes", str(recipes)]
+    built = runner.invoke(app, [*args, "--layers-dir", str(tmp_path / "out"), "--json"])
+    assert built.exit_code == 0, built.output
+    manifest = json.loads(built.stdout)["layers"][0]["manifest"]
+    code, text = terminal.run([*args, "--layers-dir", "out"], columns=80, cwd=tmp_path)
+    assert code == 0, text
+    assert max(len(line) for line in text.splitlines()) <= 80, text
+    cells = dict(zip(terminal.headers_of(text), terminal.columns_of(text), strict=True))
+    expected = {
+        "recipe": name,
+        "target": "python3.12-x86_64",
+        "unzipped MB": f"{manifest['size']['unzipped_bytes'] / 1e6:,.1f}",
+        "smoke": manifest["verification"]["smoke"]["status"].replace(" ", ""),
+        "zip": f"out/{name}/python3.12-x86_64/layer.zip",
+    }
+    for header, value in expected.items():
+        assert value in cells[header].replace(" ", ""), (header, text)

@@ -25,6 +25,7 @@ def test_new_recipe_from_requirements_is_locked_and_builds(tmp_path: Path, monke
         app, ["new", "dates", "--requirements", "requirements.txt", "-r", "python3.12", "-a", "x86_64"]
     )
     assert made.exit_code == 0, made.output
+    assert "locked 1 target →" in made.stdout
     recipe = tomlload.loads((tmp_path / "recipes" / "dates.toml").read_text())
     assert recipe["layer"]["requirements"] == ["python-dateutil", "six"]
     assert recipe["smoke"]["imports"] == ["dateutil", "six"]
@@ -35,6 +36,7 @@ def test_new_recipe_from_requirements_is_locked_and_builds(tmp_path: Path, monke
 
     built = runner.invoke(app, ["build", "dates", "-r", "python3.12", "-a", "x86_64", "--json"])
     assert built.exit_code == 0, built.output
+    assert [p.name for p in (tmp_path / "layers").iterdir()] == ["dates"], "no empty .work left"
     manifest = json.loads(built.stdout)["layers"][0]["manifest"]
     assert manifest["requested"] == ["python-dateutil", "six"]
     if HAVE_312:

@@ -76,3 +76,27 @@ def test_built_layers_are_compared_with_import_times(cli: Any, zips: ModuleType,
     (demo,) = result["changes"]
     assert (demo["package"], demo["kind"]) == ("demo", "version")
     assert isinstance(demo["import_us_delta"], int)
+
+
+def test_import_time_compares_the_smoke_imports_both_layers_share(cli: Any, zips: ModuleType, tmp_path: Path):
+    demo = zips.dist("demo", "1.0", {"demo/__init__.py": b"VALUE = 1\n"})
+    heavy = zips.dist("heavy", "1.0", {"heavy/__init__.py": b"import decimal, email.message, json\n"})
+    old = zips.built_layer(tmp_path / "old", "demo", RUNTIME, "x86_64", demo, imports=("demo",))
+    new = zips.built_layer(
+        tmp_path / "new", "demo", RUNTIME, "x86_64", demo, heavy, imports=("demo", "heavy")
+    )
+    args = ("diff", old, new, "--python", sys.executable, "--runs", "1")
+    result = cli.json(*args)
+    assert result["imports"] == ["demo"], result["import_note"]
+    assert isinstance(result["import_us_delta"], int)
+    (added,) = result["changes"]
+    assert (added["package"], added["kind"]) == ("heavy", "added")
+    assert added["import_us_delta"] == 0, "heavy is imported by the new smoke test only: not timed"
+    assert "import time of demo (timed in both)" in cli(*args).stdout
+
+    other = zips.built_layer(tmp_path / "other", "demo", RUNTIME, "x86_64", heavy, imports=("heavy",))
+    apart = cli.json("diff", old, other, "--python", sys.executable, "--runs", "1")
+    assert apart["import_us_delta"] is None
+    assert "share no smoke import (old: demo; new: heavy)" in apart["import_note"]
+    chosen = cli.json("diff", old, other, "--python", sys.executable, "--runs", "1", "--import", "json")
+    assert chosen["imports"] == ["json"] and isinstance(chosen["import_us_delta"], int)

@@ -185,3 +185,39 @@ def test_an_html_file_that_cannot_be_written_is_a_clear_error(cli: Any, zips: Mo
     result = cli("inspect", layer, "--html", tmp_path / "no" / "such" / "report.html", "--no-import-time")
     assert result.exit_code == 2
     assert "cannot write" in result.stderr and "report.html" in result.stderr
+
+
+def test_the_interpreter_is_shown_as_a_command_a_shell_would_run(cli: Any, zips: ModuleType, chdir: Any):
+    root = chdir()
+    zips.built_layer(root / "layers", "demo", RUNTIME, "x86_64", *demo_parts(zips), imports=("demo",))
+    command = f"{PYTHON} -E"  # a launcher command, as --python takes it
+    report = cli.json("inspect", "demo", "--python", command, "--runs", "1")
+    assert report["import_time"]["interpreter"] == command
+    text = " ".join(cli("inspect", "demo", "--python", command, "--runs", "1").stdout.split())
+    assert f"{command}, one run" in text and "('" not in text
+
+
+def test_a_recipe_built_elsewhere_is_found_with_layers_dir_or_its_older_spelling(
+    cli: Any, zips: ModuleType, tmp_path: Path
+):
+    zips.built_layer(tmp_path / "built", "demo", RUNTIME, "x86_64", *demo_parts(zips))
+    for flag in ("--layers-dir", "--layers"):
+        report = cli.json("inspect", "demo", flag, tmp_path / "built", "--no-import-time")
+        assert report["source"]["kind"] == "built", flag
+    missing = cli("inspect", "demo", "--layers-dir", tmp_path / "nowhere", "--no-import-time")
+    assert missing.exit_code == 2 and "pass --layers-dir to the folder" in " ".join(missing.output.split())
+
+
+def test_the_packages_table_is_readable_in_an_80_column_terminal(zips: ModuleType, tmp_path: Path):
+    from support import terminal
+
+    names = ["opentelemetry-exporter-otlp-proto-grpc", "scikit-learn-intelex", "a"]
+    parts = [zips.dist(name, "10.20.30rc1", {f"{name.replace('-', '_')}/__init__.py": 900}) for name in names]
+    layer = zips.write_zip(tmp_path / "wide.zip", *parts)
+    code, text = terminal.run(["inspect", str(layer), "--no-import-time"], columns=80)
+    assert code == 0, text
+    assert max(len(line) for line in text.splitlines() if "│" in line) <= 80, text
+    cells = dict(zip(terminal.headers_of(text), terminal.columns_of(text), strict=True))
+    for name in names:
+        assert name in cells["package"], text
+    assert cells["version"].count("10.20.30rc1") == len(names), text

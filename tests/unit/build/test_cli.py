@@ -57,6 +57,24 @@ def test_bad_recipe_is_reported_with_file_key_and_exit_code(write_recipe):
     assert "unknown key 'layer.runtime' (did you mean 'runtimes'?)" in result.output
 
 
+def test_every_mistake_of_a_recipe_is_reported_in_one_run(write_recipe):
+    path = write_recipe(
+        '[layer]\nrequirements = ["numpy"]\nruntime = ["python3.12"]\narchitectures = ["amd64"]\n'
+        '[build]\nbytecode = "sourcless"\n[smoke]\nimport = ["numpy"]\n'
+    )
+    result = runner.invoke(app, ["recipes", "show", str(path)])
+    assert result.exit_code == 3
+    text = " ".join(result.stderr.split())
+    assert "4 problems" in text
+    for problem in (
+        "unknown key 'layer.runtime' (did you mean 'runtimes'?)",
+        "'layer.architectures' has 'amd64'",
+        "'build.bytecode' is 'sourcless' (did you mean 'sourceless'?)",
+        "unknown key 'smoke.import' (did you mean 'imports'?)",
+    ):
+        assert problem in text, problem
+
+
 def test_recipe_not_supporting_the_target_is_refused(repo: Path, write_recipe, tmp_path: Path):
     path = write_recipe(
         '[layer]\nrequirements = ["numpy"]\nruntimes = ["python3.12"]\narchitectures = ["x86_64"]\n'

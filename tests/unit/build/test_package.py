@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import zipfile
 from pathlib import Path
@@ -81,3 +82,21 @@ def test_leftovers_of_a_killed_build_are_cleared_and_a_good_layer_restored(tmp_p
     package.clear_leftovers(parent, "t")
     assert sorted(p.name for p in parent.iterdir()) == ["t"]
     assert (parent / "t" / "layer.zip").read_text() == "good"
+
+
+def test_a_new_output_keeps_the_publish_record_only_for_the_same_zip(tmp_path):
+    from builder import zips
+
+    final = tmp_path / "out"
+    make_tree(tmp_path / "t", ["a.py"])
+    with package.atomic_dir(final) as out:
+        package.write_zip(tmp_path / "t", out / "layer.zip")
+    same = json.dumps({"code_sha256": zips.code_sha256(final / "layer.zip")})
+    (final / "published.json").write_text(same)
+    with package.atomic_dir(final) as out:
+        package.write_zip(tmp_path / "t", out / "layer.zip")
+    assert (final / "published.json").read_text() == same
+    (tmp_path / "t" / "python" / "a.py").write_text("changed\n")
+    with package.atomic_dir(final) as out:
+        package.write_zip(tmp_path / "t", out / "layer.zip")
+    assert not (final / "published.json").exists()
