@@ -1,7 +1,11 @@
 """Whether a build request makes sense before any work: the recipe allows the backend and target,
-the output folder can be made. Notes what is built on request though not listed (or deprecated)."""
+the output folder can be written. Notes what is built on request though not listed (or deprecated)."""
 
 from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
 
 from builder.build.options import BuildOptions
 from builder.build.reporting import Progress
@@ -15,10 +19,7 @@ def check_request(
 ) -> None:
     """`backend` is the name of the backend the build uses. The bytecode mode was checked where it
     came in: the recipe when parsed, --bytecode by the CLI."""
-    try:
-        options.output_root.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(f"cannot use {options.output_root} as the output folder: {exc.strerror}") from exc
+    _check_writable(options.output_root)
     if backend not in recipe.backends:
         raise ConfigError(
             f"recipe {recipe.name} does not allow the {backend} backend (allowed: {', '.join(recipe.backends)})"
@@ -41,3 +42,17 @@ def check_request(
             f"{target.runtime.name} is deprecated since {target.runtime.deprecated}; Lambda blocks creating "
             f"functions on {target.runtime.block_create} and updating them on {target.runtime.block_update}"
         )
+
+
+def _check_writable(root: Path) -> None:
+    """The layers folder must take new files: a read-only one would fail only after the install."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(dir=root, prefix=".layer-builder-probe-")
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write to the layers folder {root}: {exc.strerror or exc}",
+            hint="choose a folder you can write to with --layers-dir",
+        ) from exc
