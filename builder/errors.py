@@ -111,6 +111,11 @@ _OS_HINTS = {
 }
 
 
+def is_write_refusal(exc: OSError) -> bool:
+    """A full disk, a quota, a permission or a read-only file system: the machine's state, not a bug."""
+    return (exc.errno or 0) in _OS_HINTS
+
+
 def os_error(exc: OSError, what: str, path: object = None) -> FileSystemError:
     """One line for an OSError: what could not be done, to which path, why, and a hint by errno."""
     where = path if path is not None else exc.filename

@@ -1,7 +1,9 @@
 """How a step reports: the progress protocol the pipeline talks to, and `step()`, which names a step.
 
-`step()` shows a step on the progress display and turns a file-system failure inside it into that
-step's BuildError (the message starts with the step's name). progress.py is the rich display.
+`step()` shows a step on the progress display and turns a file-system failure inside it into an
+error that starts with the step's name: a full disk, a quota, a permission or a read-only file
+system is a FileSystemError (exit 12, with a hint for that errno); anything else that step's
+BuildError. progress.py is the rich display.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Protocol
 
 from builder.build import steps
-from builder.errors import BuildError
+from builder.errors import BuildError, is_write_refusal, os_error
 
 
 class Progress(Protocol):
@@ -27,9 +29,11 @@ def step(progress: Progress, name: steps.StepName, description: str) -> Iterator
         try:
             yield
         except OSError as exc:
+            if is_write_refusal(exc):
+                raise os_error(exc, f"{name}: could not write") from exc
             where = f" ({exc.filename})" if exc.filename else ""
             raise BuildError(
                 name,
                 f"{exc.strerror or exc}{where}",
-                hint="check free disk space and permissions of the output folder (--output)",
+                hint="check free disk space and permissions of the layers folder (--layers-dir)",
             ) from exc
