@@ -39,14 +39,24 @@ def owned_dir(parent: Path, prefix: str) -> Iterator[Path]:
     """A new folder `parent/<prefix><pid>-<random>`, locked for the life of the context.
 
     Removing it is the caller's business; the lock only tells other builds it is in use."""
-    parent.mkdir(parents=True, exist_ok=True)
-    path = Path(tempfile.mkdtemp(dir=parent, prefix=f"{prefix}{os.getpid()}-"))
+    path = _make_in(parent, prefix)
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         yield path
     finally:
         os.close(fd)  # closing the last descriptor releases the lock
+
+
+def _make_in(parent: Path, prefix: str, attempts: int = 5) -> Path:
+    # Another build that just finished removes an empty scratch root (.work) with rmdir; should that
+    # land between making the parent and the folder in it, make both again.
+    for _ in range(attempts - 1):
+        parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            return Path(tempfile.mkdtemp(dir=parent, prefix=f"{prefix}{os.getpid()}-"))
+    parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(dir=parent, prefix=f"{prefix}{os.getpid()}-"))
 
 
 @contextlib.contextmanager
