@@ -27,6 +27,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import _report
 from _report import REPO, format_table
@@ -46,6 +47,11 @@ def main() -> None:
         "--workers", type=int, default=None, help="account regions at once (default: the tool's)"
     )
     parser.add_argument("--open-workers", type=int, default=None, help="accounts opened at once")
+    parser.add_argument(
+        "--server-in-process",
+        action="store_true",
+        help="run moto in this process, as the first version of this script did (for comparison)",
+    )
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     body = run(args)
@@ -87,12 +93,43 @@ class Concurrency:
                 self.running -= 1
 
 
+class InProcess:
+    """The server in this process, with ServerProcess's commands; its CPU is counted as the tool's."""
+
+    def __init__(self, motoserver: Any) -> None:
+        self.motoserver = motoserver
+        self.server = motoserver.LambdaMotoServer()
+        self.server.start()
+        self.url = str(self.server.url)
+
+    def command(self, op: str, **args: Any) -> dict[str, Any]:
+        if op == "latency":
+            self.server.ext.latency = float(args["seconds"])
+        elif op == "functions":
+            self.motoserver.seed_functions(**args)
+        return {}
+
+    def calls(self, *, clear: bool = False) -> dict[tuple[str, str], int]:
+        found = dict(self.server.ext.calls)
+        if clear:
+            self.server.ext.calls.clear()
+        return found
+
+    def cpu(self) -> float:
+        return 0.0
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
 def run(args: argparse.Namespace) -> str:
     sys.path.insert(0, str(REPO / "tests"))
     import boto3
     from support import motoserver
 
-    server = motoserver.ServerProcess()
+    server: motoserver.ServerProcess | InProcess = (
+        InProcess(motoserver) if args.server_in_process else motoserver.ServerProcess()
+    )
     os.environ.update(
         AWS_ENDPOINT_URL=server.url,
         AWS_ACCESS_KEY_ID="testing",
@@ -204,7 +241,13 @@ def run(args: argparse.Namespace) -> str:
         [False, True, True, True, True, True, True],
     )
     scope = organization
+    where = (
+        "in the tool's process (its CPU time is counted as the tool's)"
+        if args.server_in_process
+        else "in its own process"
+    )
     ceiling = _ceiling(args.latency, len(ids), len(regions), pages, scope.workers, scope.open_workers)
+    floor = math.ceil(len(ids) * len(regions) / scope.workers) * (3 + pages) * args.latency
     return "\n".join(
         [
             "## Prune over an organization (bench/prune_organization.py)",
@@ -212,7 +255,7 @@ def run(args: argparse.Namespace) -> str:
             *_report.facts_lines(facts, load_start, _report.load_average(), together.others),
             f"- Data: {len(ids)} member accounts x {len(regions)} regions x {args.functions} functions (plus the"
             f" management account's empty regions), written into the backend of the tests' moto server, which"
-            f" runs in its own process; {args.latency * 1000:.0f} ms added to every request (AWS's round trip"
+            f" runs {where}; {args.latency * 1000:.0f} ms added to every request (AWS's round trip"
             " and answering time, as bench/publish.py assumes). Policy: the default (keep 3): a plan of every"
             " account region, as `storage`/`prune --organization` make before anything is deleted.",
             f"- Scope: {scope.workers} account regions at once, {scope.open_workers} accounts opened at once."
@@ -228,7 +271,27 @@ def run(args: argparse.Namespace) -> str:
             f" GetAccountSettings, {pages} ListFunctions pages,"
             f" ListEventSourceMappings, ListLayers): {per_account / minimum:.2f}x. One account after another made"
             f" {sum(sequential_calls.values()) / len(ids):.1f} requests per account.",
+            "",
+            _limits(args, together, sequential, sum(org_calls.values()), ceiling, floor),
         ]
+    )
+
+
+def _limits(
+    args: argparse.Namespace, m: Measured, baseline: Measured, requests: int, ceiling: float, floor: float
+) -> str:
+    """What held the organization run above its latency-only time, from the measured numbers."""
+    cpu = m.client_cpu + m.server_cpu
+    others = f"; other processes used {m.others:.2f} of the 2 cores" if m.others is not None else ""
+    return (
+        f"What limits the speed-up: with only the latency counted the organization run would take"
+        f" {floor:.1f} s and one account after another {floor * ceiling:.1f} s ({ceiling:.1f}x). The organization run took {m.seconds:.1f} s while the tool and the"
+        f" moto server used {cpu:.1f} s of CPU ({m.client_cpu:.1f} s and {m.server_cpu:.1f} s, about"
+        f" {1000 * m.client_cpu / requests:.1f} ms and {1000 * m.server_cpu / requests:.1f} ms per"
+        f" request over {requests} requests), each process in one interpreter{others}: every account"
+        f" region waited for CPU between its round trips, where AWS's answering time costs this machine"
+        f" nothing. One account after another mostly waits ({baseline.client_cpu + baseline.server_cpu:.1f} s"
+        f" of CPU in {baseline.seconds:.1f} s), so it does not slow down the same way."
     )
 
 
