@@ -53,6 +53,6 @@ def _check_writable(root: Path) -> None:
         os.unlink(probe)
     except OSError as exc:
         raise ConfigError(
-            f"cannot write to the layers folder {root}: {exc.strerror or exc}",
+            f"cannot use {root} as the output folder: {exc.strerror or exc}",
             hint="choose a folder you can write to with --layers-dir",
         ) from exc

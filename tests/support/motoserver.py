@@ -1093,19 +1093,115 @@ class Seed:
         return found
 
 
+def seed_functions(account: str, region: str, count: int, *, size: int = 200, prefix: str = "fn") -> None:
+    """Create `count` functions ($LATEST only) straight in moto's backend of this process: no
+    HTTP, no signing, for benchmarks that need thousands of them."""
+    from moto.iam.exceptions import NotFoundException
+    from moto.iam.models import iam_backends
+
+    backend = lambda_backends[account][region]
+    iam = iam_backends[account][backend.partition]
+    try:
+        role = iam.get_role("lb-test-lambda").arn
+    except NotFoundException:  # the account's first region
+        trust = json.dumps({"Version": "2012-10-17", "Statement": []})
+        role = iam.create_role("lb-test-lambda", trust, "/", None, "", [], None).arn
+    for i in range(count):
+        name = f"{prefix}{i:03d}"
+        zipped = base64.b64encode(code_zip(f"{name}-0", size)).decode()
+        backend.create_function(
+            {
+                "FunctionName": name,
+                "Runtime": "python3.12",
+                "Role": role,
+                "Handler": "handler.handler",
+                "Code": {"ZipFile": zipped},
+            }
+        )
+
+
 def serve(latency: float = 0.0) -> None:
-    """Run the server in this process until stdin closes; print its URL first.
+    """Run the server in this process, print its URL (a line), then answer commands on stdin until
+    it closes: one JSON object a line, one JSON answer a line on stdout (see ServerProcess).
 
     For benchmarks: in its own process the server's CPU time does not compete with the client's
     threads for one interpreter, as AWS's does not."""
+    import os
     import sys
 
     server = LambdaMotoServer()
     server.start()
     server.ext.latency = latency
     print(server.url, flush=True)
-    sys.stdin.read()
+    for line in sys.stdin:
+        command = json.loads(line)
+        op = command.pop("op")
+        answer: dict[str, Any] = {}
+        if op == "latency":
+            server.ext.latency = float(command["seconds"])
+        elif op == "functions":
+            seed_functions(**command)
+        elif op == "calls":
+            with server.ext.lock:
+                answer["calls"] = [[a, s, n] for (a, s), n in server.ext.calls.items()]
+                if command.get("clear"):
+                    server.ext.calls.clear()
+        elif op == "cpu":
+            times = os.times()
+            answer["cpu"] = times.user + times.system
+        else:
+            answer["error"] = f"unknown op {op!r}"
+        print(json.dumps(answer), flush=True)
     server.stop()
+
+
+class ServerProcess:
+    """The server of `serve` in a child process, and the commands it takes."""
+
+    def __init__(self, latency: float = 0.0) -> None:
+        import subprocess
+        import sys
+        from pathlib import Path
+
+        self.proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), str(latency)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        self.url = self.proc.stdout.readline().strip()
+        if not self.url:
+            raise RuntimeError(f"the moto server process ended (exit code {self.proc.wait()})")
+
+    def _read(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the moto server process ended (exit code {self.proc.wait()})")
+        answer: dict[str, Any] = json.loads(line)
+        if "error" in answer:
+            raise RuntimeError(answer["error"])
+        return answer
+
+    def command(self, op: str, **args: Any) -> dict[str, Any]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps({"op": op, **args}) + "\n")
+        self.proc.stdin.flush()
+        return self._read()
+
+    def calls(self, *, clear: bool = False) -> dict[tuple[str, str], int]:
+        """Requests per (account, service) since the last clear."""
+        return {(a, s): int(n) for a, s, n in self.command("calls", clear=clear)["calls"]}
+
+    def cpu(self) -> float:
+        """CPU seconds (user + system) the server process has used."""
+        return float(self.command("cpu")["cpu"])
+
+    def stop(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
 
 
 if __name__ == "__main__":

@@ -50,6 +50,6 @@ def test_a_read_only_layers_folder_is_bad_input_before_any_work(read_only, spell
     )
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
-    assert f"cannot write to the layers folder {read_only}" in done.stderr
+    assert f"cannot use {read_only} as the output folder" in done.stderr
     assert "Read-only file system" in done.stderr and "--layers-dir" in done.stderr
     assert "installing" not in done.stderr  # said before the install
