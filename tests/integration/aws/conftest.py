@@ -156,6 +156,24 @@ def cli_process(server: Any) -> Iterator[Any]:
             process.process.wait()
 
 
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Every (service, operation) the publish makes through builder.aws's clients."""
+    from builder import aws
+
+    made: list[tuple[str, str]] = []
+    real = aws.client
+
+    def observed(*args: Any, **kwargs: Any) -> Any:
+        client = real(*args, **kwargs)
+        service = client.meta.service_model.service_name
+        client.meta.events.register("before-call", lambda model, **_: made.append((service, model.name)))
+        return client
+
+    monkeypatch.setattr(aws, "client", observed)
+    return made
+
+
 @pytest.fixture(scope="session")
 def tools() -> SimpleNamespace:
     """For module-scoped fixtures, which cannot use the function-scoped ones above."""
