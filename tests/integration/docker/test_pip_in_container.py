@@ -6,11 +6,13 @@ import base64
 import hashlib
 import os
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 
+import docker
 import pytest
 
-from builder.build.backends.passthrough import ca_bundle, host_passthrough
+from builder.build.backends.passthrough import Passthrough, ca_bundle, host_passthrough
 from builder.engine.container import open_container
 
 pytestmark = pytest.mark.docker
@@ -25,23 +27,37 @@ def test_pip_downloads_from_the_index_with_host_network_and_the_host_ca_bundle(
     # Only the CA bundle is carried over here: the download must come from the real index, which this
     # machine reaches through a proxy whose CA the image does not trust.
     passthrough = ca_bundle(os.environ)
-    out = tmp_path / "out"
-    out.mkdir()
-
-    with open_container(
-        docker_client,
-        image=standin_image,
-        platform=PLATFORM,
-        network="host",
-        mounts=[*passthrough.mounts, (out, "/out", False)],
-        env={**passthrough.env, "PIP_CONFIG_FILE": "/dev/null"},
-    ) as box:
-        box.run(
-            ["python3", "-m", "pip", "download", "--no-deps", "--no-cache-dir", "six", "-d", "/out"],
-            step="install",
-        )
+    env = {**passthrough.env, "PIP_CONFIG_FILE": "/dev/null"}
+    out = pip_download(
+        docker_client, standin_image, tmp_path, passthrough, env, "host", "--no-cache-dir", "six"
+    )
 
     assert [path.name.split("-")[0] for path in out.iterdir()] == ["six"]
+
+
+def pip_download(
+    client: docker.DockerClient,
+    image: str,
+    tmp_path: Path,
+    passthrough: Passthrough,
+    env: Mapping[str, str],
+    network: str,
+    *args: str,
+) -> Path:
+    """`pip download --no-deps ARGS` in a container with the host's settings passed through; the
+    folder it downloaded into."""
+    out = tmp_path / "out"
+    out.mkdir()
+    with open_container(
+        client,
+        image=image,
+        platform=PLATFORM,
+        network=network,
+        mounts=[*passthrough.mounts, (out, "/out", False)],
+        env=dict(env),
+    ) as box:
+        box.run(["python3", "-m", "pip", "download", "--no-deps", *args, "-d", "/out"], step="install")
+    return out
 
 
 def make_wheel(folder: Path, name: str, version: str) -> Path:
@@ -83,18 +99,10 @@ def test_pip_uses_the_hosts_local_index_settings_without_network(
     (home / ".config" / "pip" / "pip.conf").write_text(f"[global]\nindex-url = file://{simple}\n")
     env = {"XDG_CONFIG_DIRS": str(tmp_path / "no-global-config"), "HOME": str(home)}
     passthrough = host_passthrough(env, home)
-    out = tmp_path / "out"
-    out.mkdir()
 
     # No network at all: the download can only come from the mounted local index.
-    with open_container(
-        docker_client,
-        image=standin_image,
-        platform=PLATFORM,
-        network="none",
-        mounts=[*passthrough.mounts, (out, "/out", False)],
-        env=dict(passthrough.env),
-    ) as box:
-        box.run(["python3", "-m", "pip", "download", "--no-deps", "lbtinypkg", "-d", "/out"], step="install")
+    out = pip_download(
+        docker_client, standin_image, tmp_path, passthrough, passthrough.env, "none", "lbtinypkg"
+    )
 
     assert [path.name for path in out.iterdir()] == ["lbtinypkg-1.0-py3-none-any.whl"]
