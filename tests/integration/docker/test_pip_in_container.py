@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import docker
 import pytest
+from support.wheels import write_wheel
 
 from builder.build.backends.passthrough import Passthrough, ca_bundle, host_passthrough
 from builder.engine.container import open_container
@@ -60,30 +58,10 @@ def pip_download(
     return out
 
 
-def make_wheel(folder: Path, name: str, version: str) -> Path:
-    """A minimal valid pure-Python wheel."""
-    path = folder / f"{name}-{version}-py3-none-any.whl"
-    info = f"{name}-{version}.dist-info"
-    files = {
-        f"{name}/__init__.py": b"VALUE = 1\n",
-        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
-        f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    record = []
-    with zipfile.ZipFile(path, "w") as archive:
-        for arcname, data in files.items():
-            archive.writestr(arcname, data)
-            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-            record.append(f"{arcname},sha256={digest},{len(data)}")
-        record.append(f"{info}/RECORD,,")
-        archive.writestr(f"{info}/RECORD", "\n".join(record) + "\n")
-    return path
-
-
 def make_local_index(root: Path, name: str, version: str) -> Path:
     """<root>/simple/<name>/index.html linking ../../files/<wheel>, the layout of this machine's mirrors."""
     (root / "files").mkdir(parents=True)
-    wheel = make_wheel(root / "files", name, version)
+    wheel = write_wheel(root / "files", name, version, {f"{name}/__init__.py": b"VALUE = 1\n"})
     page = root / "simple" / name / "index.html"
     page.parent.mkdir(parents=True)
     page.write_text(f'<html><body><a href="../../files/{wheel.name}">{wheel.name}</a></body></html>\n')
