@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from support.paths import REPO
+from support.prerequisites import run_or_fail
 
 
 @pytest.fixture
@@ -45,19 +45,8 @@ def debian_python() -> Callable[[str, str], str]:
 
     def wrapper(version: str, arch: str) -> str:
         if (version, arch) not in made:
-            try:
-                done = subprocess.run(
-                    ["bash", str(PYTHONS_SCRIPT), "wrapper", version, arch],
-                    capture_output=True,
-                    text=True,
-                    timeout=PYTHONS_TIMEOUT_SECONDS,
-                    check=False,
-                )
-            except subprocess.TimeoutExpired as exc:
-                pytest.fail(f"{PYTHONS_SCRIPT} did not finish in {PYTHONS_TIMEOUT_SECONDS}s: {exc}")
-            if done.returncode != 0:
-                pytest.fail(f"{PYTHONS_SCRIPT} wrapper {version} {arch} failed:\n{done.stderr}")
-            made[version, arch] = done.stdout.strip().splitlines()[-1]
+            command = ["bash", str(PYTHONS_SCRIPT), "wrapper", version, arch]
+            made[version, arch] = run_or_fail(command, PYTHONS_TIMEOUT_SECONDS).strip().splitlines()[-1]
         return made[version, arch]
 
     return wrapper

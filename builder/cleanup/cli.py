@@ -8,23 +8,22 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import signal
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 
 import typer
 
-from builder import accounts, aws, prompt, units
+from builder import accounts, aws, interrupts, prompt, units
 from builder.cleanup import job, render, report, reports, runner, stackset
 from builder.cleanup.apply import DONE
 from builder.cleanup.plan import Item
 from builder.cleanup.policy import DEFAULT_KEEP, Policy, patterns, split_list
 from builder.console import console, err_console, handle_errors
 from builder.errors import AwsError, ConfigError, Interrupted
+
+# Calls in flight (a delete already sent) finish and are reported; no new AWS call starts.
+_STOPPING = "[yellow]stopping[/yellow]: no new call starts; calls already sent finish and are reported"
 
 job_app = typer.Typer(help="The scheduled storage cleanup job.", no_args_is_help=True)
 
@@ -201,7 +200,7 @@ def prune(
     planned = [item for run in runs if run.result for item in run.result.plan.delete]
     applying = apply and bool(planned) and (yes or _confirm(planned))
     if applying:
-        with _stop_on_interrupt(stop):
+        with interrupts.stop_on_interrupt(stop, _STOPPING):
             runs = runner.apply_all(runs, request, now, _progress)
         if not as_json:
             render.outcomes(runs)
@@ -327,36 +326,13 @@ def _plan(
 ) -> list[runner.Run]:
     # Over an organization, one line per account rather than one per region.
     log, progress = (_quiet, _AccountProgress()) if organization else (_progress, accounts.quiet)
-    with _stop_on_interrupt(stop):
+    with interrupts.stop_on_interrupt(stop, _STOPPING):
         runs = runner.plan_all(request, now, log, stop, progress)
     if stop.is_set():
         raise Interrupted(
             "interrupted while reading the account: nothing was deleted", hint="run the command again"
         )
     return runs
-
-
-@contextmanager
-def _stop_on_interrupt(stop: threading.Event) -> Iterator[None]:
-    """While inside, Ctrl-C sets `stop` instead of raising KeyboardInterrupt somewhere in the
-    middle: no new AWS call starts, calls in flight (a delete already sent) finish and are
-    reported. Not used around the prompt, where Ctrl-C must end the question at once."""
-
-    def on_interrupt(signum: int, frame: FrameType | None) -> None:
-        if not stop.is_set():
-            err_console.print(
-                "[yellow]stopping[/yellow]: no new call starts; calls already sent finish and are reported"
-            )
-        stop.set()
-
-    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, on_interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _confirm(planned: list[Item]) -> bool:

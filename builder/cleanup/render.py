@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from rich.table import Table
 
@@ -18,22 +18,33 @@ from builder.console import console, print_table
 
 def plans(runs: Sequence[Run], policy: Policy) -> None:
     console.print(f"[bold]policy[/bold]: {policy.describe()}")
+    for result in _regions(runs, missing="not planned"):
+        plan = result.plan
+        _deletes(plan)
+        _kept(plan.keep)
+        _problems(result)
+        console.print(
+            f"[bold]plan[/bold]: delete {count_items(plan.delete)}, "
+            f"free {units.size(plan.freed)}; usage after {_usage_after(plan):.1f}%"
+        )
+
+
+def _regions(runs: Sequence[Run], missing: str) -> Iterator[RegionPrune]:
+    """Each run under a rule with its label: its usage line and unmatched patterns, then the result
+    for the caller to go on with; a run that has none gets one red line, `missing` and why."""
     for run in runs:
         console.rule(run.label)
         if run.result is None:
-            console.print(f"[red]not planned[/red]: {run.error.message if run.error else None}")
+            console.print(f"[red]{missing}[/red]: {run.error.message if run.error else None}")
             continue
-        plan = run.result.plan
-        _usage_line(plan)
-        _unmatched(plan)
-        _deletes(plan)
-        _kept(plan.keep)
-        _problems(run.result)
-        after = 100 * plan.usage_after / plan.usage.limit if plan.usage.limit else 0
-        console.print(
-            f"[bold]plan[/bold]: delete {count_items(plan.delete)}, "
-            f"free {units.size(plan.freed)}; usage after {after:.1f}%"
-        )
+        _usage_line(run.result.plan)
+        _unmatched(run.result.plan)
+        yield run.result
+
+
+def _usage_after(plan: RegionPlan) -> float:
+    """The percentage of the quota in use once the plan's deletes are done."""
+    return 100 * plan.usage_after / plan.usage.limit if plan.usage.limit else 0
 
 
 def outcomes(runs: Sequence[Run]) -> None:
@@ -73,20 +84,13 @@ def outcomes(runs: Sequence[Run]) -> None:
 
 def storage(runs: Sequence[Run], policy: Policy) -> None:
     console.print(f"[bold]prune policy[/bold]: {policy.describe()}")
-    for run in runs:
-        console.rule(run.label)
-        if run.result is None:
-            console.print(f"[red]not read[/red]: {run.error.message if run.error else None}")
-            continue
-        plan = run.result.plan
-        _usage_line(plan)
-        _unmatched(plan)
-        after = 100 * plan.usage_after / plan.usage.limit if plan.usage.limit else 0
+    for result in _regions(runs, missing="not read"):
+        plan = result.plan
         console.print(
             f"a prune would free {units.size(plan.freed)} ({units.count(len(plan.delete), 'version')}), "
-            f"leaving {after:.1f}%"
+            f"leaving {_usage_after(plan):.1f}%"
         )
-        for holders in run.result.holders or ():
+        for holders in result.holders or ():
             if holders:
                 _holders(holders)
         if policy.unused_days is not None:

@@ -7,17 +7,13 @@ finishes the calls in flight, then deletes its versions and restores the memory 
 
 from __future__ import annotations
 
-import signal
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from botocore.config import Config
 
-from builder import aws
+from builder import aws, interrupts
 from builder.console import err_console
 from builder.errors import ConfigError, Interrupted
 from builder.tune import analysis, plan
@@ -71,7 +67,13 @@ def run(
     original = read_function(control, function)
     stop = threading.Event()
     sweep = Sweep(control, invoke_client(account, where), request, prices, stop, _notify)
-    with _stop_on_interrupt(stop):
+    # Calls in flight finish, no new size starts, and the cleanup runs to the end (a second Ctrl-C
+    # does not cut it short).
+    with interrupts.stop_on_interrupt(
+        stop,
+        "[yellow]stopping[/yellow]: finishing calls in flight, then cleaning up",
+        again="[yellow]still cleaning up[/yellow]: deleting tune's versions, restoring memory",
+    ):
         outcome = sweep.run(original)
     err_console.print(f"cleanup: {outcome.cleanup.summary(original)}", markup=False)
     notes = [f"{original.name} in {where}: {outcome.cleanup.summary(original)}"]
@@ -117,27 +119,3 @@ def _apply(sweep: Sweep, original: Any, report: Report, strategy: Strategy) -> N
 
 def _notify(text: str) -> None:
     err_console.print(text, markup=False)
-
-
-@contextmanager
-def _stop_on_interrupt(stop: threading.Event) -> Iterator[None]:
-    """While inside, Ctrl-C sets `stop` instead of raising: calls in flight finish, no new size
-    starts, and the cleanup runs to the end (a second Ctrl-C does not cut it short)."""
-
-    def on_interrupt(signum: int, frame: FrameType | None) -> None:
-        if stop.is_set():
-            err_console.print(
-                "[yellow]still cleaning up[/yellow]: deleting tune's versions, restoring memory"
-            )
-        else:
-            err_console.print("[yellow]stopping[/yellow]: finishing calls in flight, then cleaning up")
-        stop.set()
-
-    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, on_interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Any
@@ -156,7 +156,35 @@ def cli_process(server: Any) -> Iterator[Any]:
             process.process.wait()
 
 
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Every (service, operation) the publish makes through builder.aws's clients."""
+    from builder import aws
+
+    made: list[tuple[str, str]] = []
+    real = aws.client
+
+    def observed(*args: Any, **kwargs: Any) -> Any:
+        client = real(*args, **kwargs)
+        service = client.meta.service_model.service_name
+        client.meta.events.register("before-call", lambda model, **_: made.append((service, model.name)))
+        return client
+
+    monkeypatch.setattr(aws, "client", observed)
+    return made
+
+
+@contextmanager
+def seeded(server: Any, region: str, build: Callable[[Any], object]) -> Iterator[tuple[Any, Cli]]:
+    """The server reset, the environment pointing at it, `build(seed)` run on it; the seed and a CLI."""
+    server.reset()
+    with aws_environment(server):
+        seed = motoserver.Seed(server.url, region)
+        build(seed)
+        yield seed, Cli()
+
+
 @pytest.fixture(scope="session")
 def tools() -> SimpleNamespace:
     """For module-scoped fixtures, which cannot use the function-scoped ones above."""
-    return SimpleNamespace(environment=aws_environment, Cli=Cli, Seed=motoserver.Seed)
+    return SimpleNamespace(Seed=motoserver.Seed, seeded=seeded)

@@ -57,11 +57,7 @@ def build(seed: Any) -> None:
 @pytest.fixture(scope="module")
 def scenario(moto_server: Any, tools: Any) -> dict[str, Any]:
     """Build the region once, then: dry run, apply, second run. Each test checks one outcome."""
-    moto_server.reset()
-    with tools.environment(moto_server):
-        seed = tools.Seed(moto_server.url, REGION)
-        build(seed)
-        cli = tools.Cli()
+    with tools.seeded(moto_server, REGION, build) as (seed, cli):
         before = seed.versions()
         dry = cli.json("prune", "--region", REGION, "--keep", "2")
         text = cli("prune", "--region", REGION, "--keep", "2")

@@ -77,11 +77,7 @@ def unused_rules(report: dict[str, Any]) -> dict[str, set[str]]:
 
 @pytest.fixture(scope="module")
 def scenario(moto_server: Any, tools: Any) -> dict[str, Any]:
-    moto_server.reset()
-    with tools.environment(moto_server):
-        seed = tools.Seed(moto_server.url, REGION)
-        build(seed)
-        cli = tools.Cli()
+    with tools.seeded(moto_server, REGION, build) as (seed, cli):
         storage = cli.json("storage", "--region", REGION, "--unused-days", WINDOW)
         storage_text = cli("storage", "--region", REGION, "--unused-days", WINDOW)
         dry = cli.json("prune", "--region", REGION, "--unused-functions", WINDOW)

@@ -160,24 +160,6 @@ S3_ACTIONS = {
 }
 
 
-@pytest.fixture
-def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    """Every (service, operation) the publish makes through builder.aws's clients."""
-    from builder import aws
-
-    made: list[tuple[str, str]] = []
-    real = aws.client
-
-    def observed(*args: Any, **kwargs: Any) -> Any:
-        client = real(*args, **kwargs)
-        service = client.meta.service_model.service_name
-        client.meta.events.register("before-call", lambda model, **_: made.append((service, model.name)))
-        return client
-
-    monkeypatch.setattr(aws, "client", observed)
-    return made
-
-
 def test_large_layer_goes_through_a_created_private_bucket_and_the_upload_is_removed(
     publish_large, seed, server, large_layers, calls, cli
 ):

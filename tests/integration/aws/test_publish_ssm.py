@@ -182,21 +182,3 @@ def test_artifacts_downloaded_side_by_side_are_published_and_a_conflict_names_bo
     assert "built twice with different content" in text
     assert "layer-demo-python3.12-x86_64 " in text and "layer-demo-python3.12-x86_64-retry" in text
     assert len(seed.lam.list_layer_versions(LayerName="demo-py312-x86_64")["LayerVersions"]) == 1
-
-
-@pytest.fixture
-def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    """Every (service, operation) the publish makes through builder.aws's clients."""
-    from builder import aws
-
-    made: list[tuple[str, str]] = []
-    real = aws.client
-
-    def observed(*args: Any, **kwargs: Any) -> Any:
-        client = real(*args, **kwargs)
-        service = client.meta.service_model.service_name
-        client.meta.events.register("before-call", lambda model, **_: made.append((service, model.name)))
-        return client
-
-    monkeypatch.setattr(aws, "client", observed)
-    return made

@@ -5,7 +5,6 @@ Real pip (from a local folder, no index), real gcc-built shared libraries, the r
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import subprocess
@@ -13,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from support.wheels import write_wheel
 from typer.testing import CliRunner
 
 from builder.build import lock
@@ -60,26 +60,6 @@ def _cc(out: Path, source: str, *flags: str) -> Path:
     return out
 
 
-def _wheel(folder: Path, files: dict[str, bytes]) -> Path:
-    dist_info = "lazypkg-1.0.dist-info"
-    files = {
-        **files,
-        f"{dist_info}/METADATA": b"Metadata-Version: 2.1\nName: lazypkg\nVersion: 1.0\n",
-        f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: false\nTag: py3-none-any\n",
-    }
-    rows = []
-    for name, data in files.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        rows.append(f"{name},sha256={digest},{len(data)}")
-    rows.append(f"{dist_info}/RECORD,,")
-    path = folder / "lazypkg-1.0-py3-none-any.whl"
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, data in files.items():
-            archive.writestr(name, data)
-        archive.writestr(f"{dist_info}/RECORD", "\n".join(rows) + "\n")
-    return path
-
-
 @pytest.fixture(scope="module")
 def wheel_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("lazywheel")
@@ -96,8 +76,10 @@ def wheel_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     optional = _cc(libs / "_omp.so", "int gone(void);\nint pool(void) { return gone(); }\n", str(absent))
     wheels = root / "wheels"
     wheels.mkdir()
-    _wheel(
+    write_wheel(
         wheels,
+        "lazypkg",
+        "1.0",
         {
             "lazypkg/__init__.py": INIT.encode(),
             "lazypkg/__init__.pyi": b"def f() -> int: ...\n",
@@ -112,6 +94,7 @@ def wheel_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "lazypkg/_omp.so": optional.read_bytes(),  # optional: libnotthere.so.7 ships nowhere
             "lazypkg.libs/libdep.so": dep.read_bytes(),
         },
+        purelib=False,
     )
     return wheels
 

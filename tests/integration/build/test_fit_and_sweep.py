@@ -11,8 +11,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import shutil
 import subprocess
@@ -21,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from support.paths import REPO
+from support.wheels import write_wheel
 from typer.testing import CliRunner
 
 from builder.cli import app
@@ -105,34 +104,16 @@ imports = ["sweeppkg"]
 """
 
 
-def _wheel(folder: Path, files: dict[str, bytes]) -> Path:
-    dist_info = "sweeppkg-1.0.dist-info"
-    files = {
-        **files,
-        f"{dist_info}/METADATA": b"Metadata-Version: 2.1\nName: sweeppkg\nVersion: 1.0\n",
-        f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    rows = []
-    for name, data in files.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        rows.append(f"{name},sha256={digest},{len(data)}")
-    rows.append(f"{dist_info}/RECORD,,")
-    path = folder / "sweeppkg-1.0-py3-none-any.whl"
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, data in files.items():
-            archive.writestr(name, data)
-        archive.writestr(f"{dist_info}/RECORD", "\n".join(rows) + "\n")
-    return path
-
-
 def test_the_import_sweep_keeps_a_file_a_subpackage_reads_at_import(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     recipes = tmp_path / "recipes"
     wheels = recipes / "wheels"
     wheels.mkdir(parents=True)
-    _wheel(
+    write_wheel(
         wheels,
+        "sweeppkg",
+        "1.0",
         {
             "sweeppkg/__init__.py": b"VERSION = '1.0'\n",
             "sweeppkg/sub/__init__.py": SUB_INIT.encode(),

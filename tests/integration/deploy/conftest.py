@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from support.prerequisites import run_or_fail
 from support.sam import SAM_VENV
 
 INSTALL_TIMEOUT_SECONDS = 900
@@ -29,7 +29,5 @@ def sam() -> str:
             [sys.executable, "-m", "venv", str(SAM_VENV)],
             [str(SAM_VENV / "bin" / "python"), "-m", "pip", "install", "-q", "aws-sam-cli"],
         ):
-            done = subprocess.run(command, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_SECONDS)
-            if done.returncode != 0:
-                pytest.fail(f"{' '.join(command)} failed:\n{done.stderr}")
+            run_or_fail(command, INSTALL_TIMEOUT_SECONDS)
     return str(sam)

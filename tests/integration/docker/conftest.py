@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 import docker
 import pytest
 from support.paths import REPO
+from support.prerequisites import run_or_fail
 
 from builder.engine.container import connect, local_image_id
 from builder.errors import ContainerError
@@ -37,18 +38,7 @@ def _usable(base_url: str | None) -> docker.DockerClient | None:
 
 
 def _start_engine() -> str:
-    try:
-        done = subprocess.run(
-            ["bash", str(ENGINE_SCRIPT), "up"],
-            capture_output=True,
-            text=True,
-            timeout=ENGINE_UP_TIMEOUT_SECONDS,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"{ENGINE_SCRIPT} up did not finish in {ENGINE_UP_TIMEOUT_SECONDS}s: {exc}")
-    if done.returncode != 0:
-        pytest.fail(f"{ENGINE_SCRIPT} up failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    run_or_fail(["bash", str(ENGINE_SCRIPT), "up"], ENGINE_UP_TIMEOUT_SECONDS)
     env_line = subprocess.run(
         ["bash", str(ENGINE_SCRIPT), "env"], capture_output=True, text=True, check=True
     ).stdout.strip()

@@ -8,7 +8,6 @@ a real user gets the runtime's Amazon Linux arm64 build image.
 from __future__ import annotations
 
 import json
-import subprocess
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import docker
 import pytest
 from support.paths import REPO
+from support.prerequisites import run_or_fail
 from typer.testing import CliRunner
 
 from builder.cli import app
@@ -30,11 +30,7 @@ TARGET = ["-r", "python3.13", "-a", "arm64"]
 @pytest.fixture(scope="module")
 def arm64_image(docker_client: docker.DockerClient) -> str:
     """The arm64 stand-in, with emulation registered; FAILS when the engine cannot run arm64."""
-    done = subprocess.run(
-        ["bash", str(ENGINE_SCRIPT), "arm64"], capture_output=True, text=True, timeout=900, check=False
-    )
-    if done.returncode != 0:
-        pytest.fail(f"{ENGINE_SCRIPT} arm64 failed ({done.returncode}):\n{done.stderr}")
+    run_or_fail(["bash", str(ENGINE_SCRIPT), "arm64"], 900)
     return ARM64_IMAGE
 
 

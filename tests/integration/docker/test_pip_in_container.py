@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
-import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 
+import docker
 import pytest
+from support.wheels import write_wheel
 
-from builder.build.backends.passthrough import ca_bundle, host_passthrough
+from builder.build.backends.passthrough import Passthrough, ca_bundle, host_passthrough
 from builder.engine.container import open_container
 
 pytestmark = pytest.mark.docker
@@ -25,49 +25,43 @@ def test_pip_downloads_from_the_index_with_host_network_and_the_host_ca_bundle(
     # Only the CA bundle is carried over here: the download must come from the real index, which this
     # machine reaches through a proxy whose CA the image does not trust.
     passthrough = ca_bundle(os.environ)
-    out = tmp_path / "out"
-    out.mkdir()
-
-    with open_container(
-        docker_client,
-        image=standin_image,
-        platform=PLATFORM,
-        network="host",
-        mounts=[*passthrough.mounts, (out, "/out", False)],
-        env={**passthrough.env, "PIP_CONFIG_FILE": "/dev/null"},
-    ) as box:
-        box.run(
-            ["python3", "-m", "pip", "download", "--no-deps", "--no-cache-dir", "six", "-d", "/out"],
-            step="install",
-        )
+    env = {**passthrough.env, "PIP_CONFIG_FILE": "/dev/null"}
+    out = pip_download(
+        docker_client, standin_image, tmp_path, passthrough, env, "host", "--no-cache-dir", "six"
+    )
 
     assert [path.name.split("-")[0] for path in out.iterdir()] == ["six"]
 
 
-def make_wheel(folder: Path, name: str, version: str) -> Path:
-    """A minimal valid pure-Python wheel."""
-    path = folder / f"{name}-{version}-py3-none-any.whl"
-    info = f"{name}-{version}.dist-info"
-    files = {
-        f"{name}/__init__.py": b"VALUE = 1\n",
-        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
-        f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    record = []
-    with zipfile.ZipFile(path, "w") as archive:
-        for arcname, data in files.items():
-            archive.writestr(arcname, data)
-            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-            record.append(f"{arcname},sha256={digest},{len(data)}")
-        record.append(f"{info}/RECORD,,")
-        archive.writestr(f"{info}/RECORD", "\n".join(record) + "\n")
-    return path
+def pip_download(
+    client: docker.DockerClient,
+    image: str,
+    tmp_path: Path,
+    passthrough: Passthrough,
+    env: Mapping[str, str],
+    network: str,
+    *args: str,
+) -> Path:
+    """`pip download --no-deps ARGS` in a container with the host's settings passed through; the
+    folder it downloaded into."""
+    out = tmp_path / "out"
+    out.mkdir()
+    with open_container(
+        client,
+        image=image,
+        platform=PLATFORM,
+        network=network,
+        mounts=[*passthrough.mounts, (out, "/out", False)],
+        env=dict(env),
+    ) as box:
+        box.run(["python3", "-m", "pip", "download", "--no-deps", *args, "-d", "/out"], step="install")
+    return out
 
 
 def make_local_index(root: Path, name: str, version: str) -> Path:
     """<root>/simple/<name>/index.html linking ../../files/<wheel>, the layout of this machine's mirrors."""
     (root / "files").mkdir(parents=True)
-    wheel = make_wheel(root / "files", name, version)
+    wheel = write_wheel(root / "files", name, version, {f"{name}/__init__.py": b"VALUE = 1\n"})
     page = root / "simple" / name / "index.html"
     page.parent.mkdir(parents=True)
     page.write_text(f'<html><body><a href="../../files/{wheel.name}">{wheel.name}</a></body></html>\n')
@@ -83,18 +77,10 @@ def test_pip_uses_the_hosts_local_index_settings_without_network(
     (home / ".config" / "pip" / "pip.conf").write_text(f"[global]\nindex-url = file://{simple}\n")
     env = {"XDG_CONFIG_DIRS": str(tmp_path / "no-global-config"), "HOME": str(home)}
     passthrough = host_passthrough(env, home)
-    out = tmp_path / "out"
-    out.mkdir()
 
     # No network at all: the download can only come from the mounted local index.
-    with open_container(
-        docker_client,
-        image=standin_image,
-        platform=PLATFORM,
-        network="none",
-        mounts=[*passthrough.mounts, (out, "/out", False)],
-        env=dict(passthrough.env),
-    ) as box:
-        box.run(["python3", "-m", "pip", "download", "--no-deps", "lbtinypkg", "-d", "/out"], step="install")
+    out = pip_download(
+        docker_client, standin_image, tmp_path, passthrough, passthrough.env, "none", "lbtinypkg"
+    )
 
     assert [path.name for path in out.iterdir()] == ["lbtinypkg-1.0-py3-none-any.whl"]

@@ -3,7 +3,9 @@
 Everything after the install is the real pipeline: minimize, bytecode, smoke test with this
 interpreter, size, the zip and the atomic swap.
 
-    python fakebuild.py OUTPUT_ROOT RECIPES_DIR [PAYLOAD_BYTES]
+    PYTHONPATH=tests python fakebuild.py OUTPUT_ROOT RECIPES_DIR [PAYLOAD_BYTES]
+
+(tests/ on the path for the support package, as pytest's pythonpath has it.)
 """
 
 from __future__ import annotations
@@ -11,24 +13,21 @@ from __future__ import annotations
 import random
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from support.fakebackend import ARCH, HOST_PYTHON, DemoResolver, FakeBackend, ThisPython
+
 from builder.build import lock, pipeline
-from builder.build.backends.base import Notify, Session
-from builder.build.lock import Lock, LockedPackage
+from builder.build.lock import Lock
 from builder.build.options import BuildOptions
 from builder.interpreters.locate import probe
-from builder.interpreters.run import LocalPython, PythonRunner
-from builder.manifest import Backend as BackendName
+from builder.interpreters.run import LocalPython
 from builder.manifest import PackageIndexes
 from builder.recipe import parse_recipe
-from builder.runtimes import Target, get_target, host_machine
+from builder.runtimes import get_target
 
-HOST_PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
-ARCH = {"x86_64": "x86_64", "aarch64": "arm64"}[host_machine()]
-TARGET = f"python{HOST_PYTHON}-{ARCH}"
 RECIPE = f"""
 [layer]
 requirements = ["demo"]
@@ -40,20 +39,9 @@ imports = ["demo"]
 """
 
 
-@dataclass(frozen=True)
-class Install:
-    python: PythonRunner
+@dataclass(frozen=True, kw_only=True)
+class Install(ThisPython):
     payload: int
-    why_no_bytecode: str = ""
-    why_no_smoke: str = ""
-
-    @property
-    def bytecode_python(self) -> PythonRunner:
-        return self.python
-
-    @property
-    def smoke_python(self) -> PythonRunner:
-        return self.python
 
     def install(self, lock: Lock, lock_path: Path, site: Path, indexes: PackageIndexes) -> None:
         (site / "demo").mkdir(parents=True)
@@ -67,35 +55,6 @@ class Install:
 
     def bundle_system_libraries(self, names: Sequence[str], lib_dir: Path) -> None:
         pass
-
-
-@dataclass(frozen=True)
-class Backend:
-    session: Install
-    starting: str | None = None
-    name: BackendName = "local"  # what the manifest records
-    build_image: str | None = None
-
-    def fingerprint(self) -> dict[str, str | None]:
-        return {"backend": "fake", "python": self.session.python.label}
-
-    def open(self, work: Path, notify: Notify, output: Notify) -> AbstractContextManager[Session]:
-        return nullcontext(self.session)
-
-
-class Resolver:
-    def resolve(
-        self, requirements: Sequence[str], target: Target, indexes: PackageIndexes | None = None
-    ) -> list[LockedPackage]:
-        return [
-            LockedPackage(
-                name="demo",
-                version="1.0",
-                sha256="0" * 64,
-                filename="demo-1.0-py3-none-any.whl",
-                requested=True,
-            )
-        ]
 
 
 class Quiet:
@@ -119,10 +78,10 @@ def main(output_root: Path, recipes: Path, payload: int) -> None:
     recipe = parse_recipe(path)
     target = get_target(f"python{HOST_PYTHON}", ARCH)
     if not recipe.lock_path(target.key).exists():
-        lock.create(recipe, target, Resolver())
+        lock.create(recipe, target, DemoResolver())
     interpreter = probe(Path(sys.executable))
     assert interpreter is not None
-    backend = Backend(Install(python=LocalPython(interpreter), payload=payload))
+    backend = FakeBackend(Install(python=LocalPython(interpreter), payload=payload))
     options = BuildOptions(output_root=output_root, use_cache=False)
     result = pipeline.build(recipe, target, options, Quiet(), backend)
     print(f"built {result.zip_path}", flush=True)

@@ -8,15 +8,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from support.fakebackend import ARCH, HOST_PYTHON
+from support.paths import REPO
 
 DRIVER = Path(__file__).with_name("fakebuild.py")
-ARCH = {"x86_64": "x86_64", "aarch64": "arm64"}
+# The driver imports the tests' support package, as pytest's pythonpath has it.
+DRIVER_ENV = {
+    **os.environ,
+    "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "tests"), os.environ.get("PYTHONPATH")])),
+}
 TIMEOUT = 300
 
 
@@ -26,6 +33,7 @@ def start(tmp_path: Path, name: str) -> subprocess.Popen[bytes]:
         [sys.executable, str(DRIVER), str(tmp_path / "layers"), str(tmp_path / "recipes")],
         stdout=log,
         stderr=subprocess.STDOUT,
+        env=DRIVER_ENV,
     )
 
 
@@ -41,15 +49,14 @@ def wait_for_staging(parent: Path, process: subprocess.Popen[bytes]) -> Path:
 
 
 def test_a_build_started_while_another_packages_leaves_it_alone(tmp_path):
-    from builder.runtimes import host_machine
-
-    target = f"python{sys.version_info[0]}.{sys.version_info[1]}-{ARCH[host_machine()]}"
+    target = f"python{HOST_PYTHON}-{ARCH}"
     # The recipe and its lock are written once, before the two builds race.
     subprocess.run(
         [sys.executable, str(DRIVER), str(tmp_path / "warmup"), str(tmp_path / "recipes"), "1000"],
         check=True,
         timeout=TIMEOUT,
         capture_output=True,
+        env=DRIVER_ENV,
     )
     first = start(tmp_path, "first")
     try:
@@ -72,9 +79,7 @@ def test_a_build_started_while_another_packages_leaves_it_alone(tmp_path):
 
 
 def test_leftovers_of_killed_builds_are_removed_by_the_next_build(tmp_path):
-    from builder.runtimes import host_machine
-
-    target = f"python{sys.version_info[0]}.{sys.version_info[1]}-{ARCH[host_machine()]}"
+    target = f"python{HOST_PYTHON}-{ARCH}"
     killed = start(tmp_path, "killed")
     try:
         wait_for_staging(tmp_path / "layers" / "demo", killed)

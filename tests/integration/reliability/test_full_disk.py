@@ -3,13 +3,12 @@ traceback: a small tmpfs is mounted for the test where the machine allows it (ro
 
 from __future__ import annotations
 
-import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import fulldisk
 
 from builder import proc
 from builder.errors import FileSystemError
@@ -17,32 +16,12 @@ from builder.errors import FileSystemError
 
 @pytest.fixture
 def full_disk(tmp_path: Path) -> Iterator[Path]:
-    mount = tmp_path / f"tmpfs-{uuid.uuid4().hex[:6]}"
-    mount.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip() or done.returncode}")
-    try:
+    with fulldisk.tmpfs(tmp_path) as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False, timeout=30)
-
-
-def fill(folder: Path) -> None:
-    """Write until the file system is full."""
-    try:
-        with (folder / "filler").open("wb") as out:
-            while True:
-                out.write(b"\0" * 4096)
-                out.flush()
-    except OSError:
-        pass
 
 
 def test_a_child_that_runs_out_of_space_is_one_line_with_a_hint(full_disk):
-    fill(full_disk)
+    fulldisk.fill(full_disk)
     script = f"open({str(full_disk / 'more')!r}, 'wb').write(b'0' * 1_000_000)"
     with pytest.raises(FileSystemError) as caught:
         proc.run([sys.executable, "-c", script], step="install")

@@ -14,27 +14,24 @@ import subprocess
 import sys
 import zipfile
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from support.fakebackend import ARCH, HOST_PYTHON, DemoResolver, FakeBackend, ThisPython
 
 from builder import manifest
 from builder.build import lock, pipeline
-from builder.build.backends.base import Notify, Session
-from builder.build.lock import Lock, LockedPackage
+from builder.build.lock import Lock
 from builder.build.options import BuildOptions, BuildResult
 from builder.build.workspace import output_dir
 from builder.errors import SizeLimitError, VerificationError
 from builder.interpreters.locate import probe
-from builder.interpreters.run import LocalPython, PythonRunner
+from builder.interpreters.run import LocalPython
 from builder.manifest import PackageIndexes
 from builder.recipe import Recipe, parse_recipe
-from builder.runtimes import Target, get_target, host_machine
-
-HOST_PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
-ARCH = {"x86_64": "x86_64", "aarch64": "arm64"}[host_machine()]
+from builder.runtimes import Target, get_target
 
 RECIPE = """
 [layer]
@@ -65,23 +62,12 @@ def shared_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return library
 
 
-@dataclass(frozen=True)
-class FakeSession:
+@dataclass(frozen=True, kw_only=True)
+class FakeSession(ThisPython):
     """Installs the demo distribution; this interpreter compiles bytecode and runs the smoke test."""
 
     library: Path
-    python: PythonRunner
     installs: list[Path] = field(default_factory=list)
-    why_no_bytecode: str = ""
-    why_no_smoke: str = ""
-
-    @property
-    def bytecode_python(self) -> PythonRunner:
-        return self.python
-
-    @property
-    def smoke_python(self) -> PythonRunner:
-        return self.python
 
     def bundle_system_libraries(self, names: Sequence[str], lib_dir: Path) -> None:
         raise AssertionError(f"these tests' recipes bundle no system libraries, asked for {names}")
@@ -113,20 +99,6 @@ class FakeSession:
         (info / "RECORD").write_text("\n".join([*record, script, "demo-1.0.dist-info/RECORD,,"]) + "\n")
 
 
-@dataclass(frozen=True)
-class FakeBackend:
-    session: FakeSession
-    starting: str | None = None
-    name: manifest.Backend = "local"  # what the manifest records
-    build_image: str | None = None
-
-    def fingerprint(self) -> dict[str, str | None]:
-        return {"backend": "fake", "python": self.session.python.label}
-
-    def open(self, work: Path, notify: Notify, output: Notify) -> AbstractContextManager[Session]:
-        return nullcontext(self.session)
-
-
 class RecordingProgress:
     def __init__(self) -> None:
         self.steps: list[str] = []
@@ -144,26 +116,11 @@ class RecordingProgress:
         self.notes.append(message)
 
 
-class FakeResolver:
-    def resolve(
-        self, requirements: Sequence[str], target: Target, indexes: PackageIndexes
-    ) -> list[LockedPackage]:
-        return [
-            LockedPackage(
-                name="demo",
-                version="1.0",
-                sha256="0" * 64,
-                filename="demo-1.0-py3-none-any.whl",
-                requested=True,
-            )
-        ]
-
-
 @dataclass
 class Setup:
     recipe: Recipe
     target: Target
-    backend: FakeBackend
+    backend: FakeBackend[FakeSession]
     options: BuildOptions
 
     def build(self, **changes: object) -> BuildResult:
@@ -185,7 +142,7 @@ def make(
     path.write_text(text + minimize)
     recipe = parse_recipe(path)
     target = get_target(f"python{HOST_PYTHON}", ARCH)
-    lock.create(recipe, target, FakeResolver())
+    lock.create(recipe, target, DemoResolver())
     interpreter = probe(Path(sys.executable))
     assert interpreter is not None
     session = FakeSession(library=library, python=LocalPython(interpreter))

@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 import pytest
+from support.locktexts import ATTRS_SHA, PYPI, SIX_SHA, pylock_package, uv_package
 
 from builder.requirements.model import RequirementsError
 
 from .conftest import parse_text
 
-UV_LOCK = """\
-version = 1
-revision = 2
-requires-python = ">=3.10"
-
-[[package]]
-name = "attrs"
-version = "25.3.0"
-source = { registry = "https://pypi.org/simple" }
-
-[[package]]
-name = "colorama"
-version = "0.4.6"
-source = { registry = "https://pypi.org/simple" }
-
+UV_LOCK = "\n".join(
+    [
+        'version = 1\nrevision = 2\nrequires-python = ">=3.10"\n',
+        uv_package("attrs", "25.3.0"),
+        uv_package("colorama", "0.4.6"),
+        """\
 [[package]]
 name = "demo"
 version = "0.1.0"
@@ -40,55 +32,32 @@ plots = [{ name = "six" }]
 
 [package.dev-dependencies]
 dev = [{ name = "pytest" }]
-
+""",
+        """\
 [[package]]
 name = "helpers"
 version = "0.1.0"
 source = { editable = "packages/helpers" }
 dependencies = [{ name = "six", marker = "platform_machine == 'aarch64'" }]
-
-[[package]]
-name = "numpy"
-version = "2.2.6"
-source = { registry = "https://pypi.org/simple" }
-resolution-markers = ["python_full_version < '3.11'"]
-
-[[package]]
-name = "numpy"
-version = "2.3.1"
-source = { registry = "https://pypi.org/simple" }
-resolution-markers = ["python_full_version >= '3.11'"]
-
-[[package]]
-name = "pysocks"
-version = "1.7.1"
-source = { registry = "https://pypi.org/simple" }
-
-[[package]]
-name = "pytest"
-version = "8.4.1"
-source = { registry = "https://pypi.org/simple" }
-dependencies = [{ name = "colorama", marker = "sys_platform == 'win32'" }]
-
-[[package]]
-name = "requests"
-version = "2.32.4"
-source = { registry = "https://pypi.org/simple" }
-dependencies = [{ name = "urllib3" }]
-
-[package.optional-dependencies]
-socks = [{ name = "pysocks" }]
-
-[[package]]
-name = "six"
-version = "1.17.0"
-source = { registry = "https://pypi.org/simple" }
-
-[[package]]
-name = "urllib3"
-version = "2.5.0"
-source = { registry = "https://pypi.org/simple" }
-"""
+""",
+        uv_package("numpy", "2.2.6", "resolution-markers = [\"python_full_version < '3.11'\"]"),
+        uv_package("numpy", "2.3.1", "resolution-markers = [\"python_full_version >= '3.11'\"]"),
+        uv_package("pysocks", "1.7.1"),
+        uv_package(
+            "pytest", "8.4.1", 'dependencies = [{ name = "colorama", marker = "sys_platform == \'win32\'" }]'
+        ),
+        uv_package(
+            "requests",
+            "2.32.4",
+            'dependencies = [{ name = "urllib3" }]',
+            "",
+            "[package.optional-dependencies]",
+            'socks = [{ name = "pysocks" }]',
+        ),
+        uv_package("six", "1.17.0"),
+        uv_package("urllib3", "2.5.0"),
+    ]
+)
 
 
 def test_uv_lock_pins_the_root_projects_closure_with_markers():
@@ -232,54 +201,36 @@ def test_poetry_lock_git_and_develop_directory_are_refused():
         parse_text(develop, "poetry-lock", name="poetry.lock")
 
 
-PYLOCK = """\
+PYLOCK = "\n".join(
+    [
+        """\
 lock-version = "1.0"
 created-by = "pip"
 requires-python = ">=3.10"
 extras = ["plots"]
 dependency-groups = ["dev"]
 default-groups = []
-
-[[packages]]
-name = "attrs"
-version = "25.3.0"
-index = "https://pypi.org/simple"
-
-[[packages.wheels]]
-name = "attrs-25.3.0-py3-none-any.whl"
-url = "https://files.pythonhosted.org/packages/attrs-25.3.0-py3-none-any.whl"
-hashes = {sha256 = "427318ce031701fea540783410126f03899a97ffc6f61596ad581ac2e40e3bc3"}
-
-[[packages]]
-name = "six"
-version = "1.17.0"
-marker = "platform_machine == 'aarch64'"
-
-[[packages.wheels]]
-name = "six-1.17.0-py2.py3-none-any.whl"
-url = "https://files.pythonhosted.org/packages/six-1.17.0-py2.py3-none-any.whl"
-hashes = {sha256 = "4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274"}
-
-[[packages]]
-name = "pywin32"
-version = "306"
-marker = "sys_platform == 'win32'"
-
-[[packages.wheels]]
-name = "pywin32-306-cp312-cp312-win_amd64.whl"
-url = "https://files.pythonhosted.org/packages/pywin32-306-cp312-cp312-win_amd64.whl"
-hashes = {sha256 = "0000000000000000000000000000000000000000000000000000000000000000"}
-
-[[packages]]
-name = "pytest"
-version = "8.4.1"
-marker = "'dev' in dependency_groups"
-
-[[packages.wheels]]
-name = "pytest-8.4.1-py3-none-any.whl"
-url = "https://files.pythonhosted.org/packages/pytest-8.4.1-py3-none-any.whl"
-hashes = {sha256 = "0000000000000000000000000000000000000000000000000000000000000000"}
-"""
+""",
+        pylock_package("attrs", "25.3.0", "attrs-25.3.0-py3-none-any.whl", ATTRS_SHA, index=PYPI),
+        pylock_package(
+            "six",
+            "1.17.0",
+            "six-1.17.0-py2.py3-none-any.whl",
+            SIX_SHA,
+            marker="platform_machine == 'aarch64'",
+        ),
+        pylock_package(
+            "pywin32",
+            "306",
+            "pywin32-306-cp312-cp312-win_amd64.whl",
+            "0" * 64,
+            marker="sys_platform == 'win32'",
+        ),
+        pylock_package(
+            "pytest", "8.4.1", "pytest-8.4.1-py3-none-any.whl", "0" * 64, marker="'dev' in dependency_groups"
+        ),
+    ]
+)
 
 
 def test_pylock_packages_selected_by_their_markers():
