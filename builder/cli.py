@@ -6,13 +6,10 @@ about a second, and importing boto3 or the docker SDK for it would cost a good p
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 import typer
-from typer.core import TyperGroup
 
 from builder import __version__
+from builder.lazycli import lazy_group
 
 # command -> module with a typer `app` that defines it
 COMMANDS: dict[str, str] = {
@@ -33,21 +30,8 @@ COMMANDS: dict[str, str] = {
 }
 
 
-class _LazyGroup(TyperGroup):
-    # Typed loosely: typer 0.29 vendors click, older releases use click itself.
-    def list_commands(self, ctx: Any) -> list[str]:
-        return list(COMMANDS)
-
-    def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        module = COMMANDS.get(cmd_name)
-        if module is None:
-            return None
-        area = importlib.import_module(module).app
-        return typer.main.get_group(area).get_command(ctx, cmd_name)
-
-
 app = typer.Typer(
-    cls=_LazyGroup,
+    cls=lazy_group(COMMANDS),
     name="layer-builder",
     help="Build, minimize, verify and publish scientific Python layers for AWS Lambda.",
     no_args_is_help=True,

@@ -8,11 +8,9 @@ builder/policies/options.py.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 import typer
-from typer.core import TyperGroup
+
+from builder.lazycli import lazy_group
 
 # policy name -> module with a typer `app` that defines the command of that name
 POLICIES: dict[str, str] = {
@@ -23,21 +21,8 @@ POLICIES: dict[str, str] = {
 }
 
 
-class _LazyPolicies(TyperGroup):
-    # Typed loosely, as in builder/cli.py: typer 0.29 vendors click, older releases use click itself.
-    def list_commands(self, ctx: Any) -> list[str]:
-        return list(POLICIES)
-
-    def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        module = POLICIES.get(cmd_name)
-        if module is None:
-            return None
-        area = importlib.import_module(module).app
-        return typer.main.get_group(area).get_command(ctx, cmd_name)
-
-
 app = typer.Typer()
 iam_policy_app = typer.Typer(
-    cls=_LazyPolicies, help="Print the IAM policies layer-builder needs.", no_args_is_help=True
+    cls=lazy_group(POLICIES), help="Print the IAM policies layer-builder needs.", no_args_is_help=True
 )
 app.add_typer(iam_policy_app, name="iam-policy")
