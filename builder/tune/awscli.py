@@ -7,6 +7,7 @@ finishes the calls in flight, then deletes its versions and restores the memory 
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ def invoke_client(account: aws.Account, region: str) -> Any:
 def run(
     function: str,
     region: str | None,
+    profile: str | None,
     payload: Path | None,
     parallel: int,
     strategy: Strategy,
@@ -51,9 +53,8 @@ def run(
     prices: Prices,
     weight: float,
 ) -> Report:
-    if region is None:
-        raise ConfigError("--function needs --region", hint="e.g. --region us-east-1")
-    where = aws.validate_regions([region])[0]
+    session = aws.base_session(profile)
+    where = aws.regions_or_default([region] if region else [], session, os.environ.get("AWS_REGION"))[0]
     request = SweepRequest(
         function=function,
         memory=sizes,
@@ -62,7 +63,7 @@ def run(
         payload=plan.read_event(payload).encode("utf-8"),
     )
     options = aws.AwsOptions()
-    account = aws.open_account(None, where, options)
+    account = aws.open_account(None, where, options, session)
     control = aws.client(account, "lambda", where, options)
     original = read_function(control, function)
     stop = threading.Event()

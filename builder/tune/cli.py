@@ -52,7 +52,14 @@ def tune(
         2, "--cold-starts", min=1, max=20, help="Local: fresh processes (INIT) per size."
     ),
     function: str | None = typer.Option(None, "--function", help="AWS: the function's name or ARN."),
-    region: str | None = typer.Option(None, "--region", help="AWS: the function's region."),
+    region: str | None = typer.Option(
+        None,
+        "--region",
+        help="AWS: the function's region (default: AWS_REGION, AWS_DEFAULT_REGION or the profile's).",
+    ),
+    profile: str | None = typer.Option(
+        None, "--profile", help="AWS: profile for credentials and the default region (default: AWS_PROFILE)."
+    ),
     payload: Path | None = typer.Option(None, "--payload", help="AWS: the event, a JSON file (default {})."),
     parallel: int = typer.Option(1, "--parallel", min=1, max=100, help="AWS: invocations at once per size."),
     strategy: str = typer.Option(
@@ -94,7 +101,14 @@ def tune(
             "or layer-builder tune --function NAME --region us-east-1",
         )
     if handler is not None:
-        _refuse("--handler", function=function, region=region, payload=payload, apply=apply or None)
+        _refuse(
+            "--handler",
+            function=function,
+            region=region,
+            profile=profile,
+            payload=payload,
+            apply=apply or None,
+        )
         result = _local(
             handler,
             code,
@@ -121,6 +135,7 @@ def tune(
         result = awscli.run(
             function or "",
             region,
+            profile,
             payload,
             parallel,
             cast(Strategy, strategy),

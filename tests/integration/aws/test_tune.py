@@ -182,3 +182,15 @@ def test_the_json_report_is_what_a_script_reads(cli: Any, function: dict[str, An
     assert report["mode"] == "aws" and report["arch"] == "x86_64"
     assert row["warm_median_ms"] == pytest.approx(1000 * 1769 / 1024, abs=0.01)  # the cold call stands in
     assert row["cost_per_invocation"] == pytest.approx((1728 / 1000) * 1 * 0.0000166667 + 0.2 / 1e6)
+
+
+def test_the_region_comes_from_the_environment_like_every_aws_command(cli: Any, function: dict[str, Any]):
+    # AWS_DEFAULT_REGION names us-east-1 here (the server's environment): no --region needed.
+    report = cli.json("tune", "--function", NAME, "--memory", "256", "--runs", "1")
+    assert [row["memory_mb"] for row in report["sizes"]] == [256]
+
+
+def test_an_unknown_profile_is_bad_input(cli: Any):
+    result = cli("tune", "--function", NAME, "--profile", "nope", "--memory", "256")
+    assert result.exit_code == 2
+    assert "unknown AWS profile 'nope'" in result.stderr
