@@ -13,12 +13,12 @@ import pytest
 
 
 @contextmanager
-def tmpfs(parent: Path) -> Iterator[Path]:
-    """A 256 KiB tmpfs mounted in a new folder under `parent`; skips the test where mounting fails."""
+def tmpfs(parent: Path, size: str = "256k") -> Iterator[Path]:
+    """A tmpfs of `size` mounted in a new folder under `parent`; skips the test where mounting fails."""
     mount = parent / f"tmpfs-{uuid.uuid4().hex[:6]}"
     mount.mkdir()
     done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True, text=True
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)], capture_output=True, text=True
     )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip() or done.returncode}")

@@ -22,6 +22,7 @@ from support.fakebackend import ARCH, HOST_PYTHON, DemoResolver, FakeBackend, Th
 from builder.build import lock, pipeline
 from builder.build.lock import Lock
 from builder.build.options import BuildOptions
+from builder.errors import LayerBuilderError
 from builder.interpreters.locate import probe
 from builder.interpreters.run import LocalPython
 from builder.manifest import PackageIndexes
@@ -83,7 +84,11 @@ def main(output_root: Path, recipes: Path, payload: int) -> None:
     assert interpreter is not None
     backend = FakeBackend(Install(python=LocalPython(interpreter), payload=payload))
     options = BuildOptions(output_root=output_root, use_cache=False)
-    result = pipeline.build(recipe, target, options, Quiet(), backend)
+    try:
+        result = pipeline.build(recipe, target, options, Quiet(), backend)
+    except LayerBuilderError as exc:  # as the CLI reports it: one line, a hint, the exit code
+        print(f"error: {exc.message}\n  hint: {exc.hint}", file=sys.stderr, flush=True)
+        raise SystemExit(exc.exit_code) from exc
     print(f"built {result.zip_path}", flush=True)
 
 
