@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from builder import manifest
+from builder import manifest, units
 from builder.build import bytecode, elfstrip, lock, minimizer, package, sourcefit, steps
 from builder.build.backends import base
 from builder.build.backends.choice import backend_for
@@ -169,10 +169,11 @@ def _build_fresh(
         facts = package.write_zip(ctx.layer, out / manifest.LAYER_ZIP, layer.files)
         document = manifest_for(ctx, minimized, compiled, verification, facts)
         manifest.write(out / manifest.MANIFEST, document)
-    if facts.zipped_bytes > limits().direct_upload_zipped_bytes:
+    direct = limits().direct_upload_zipped_bytes
+    if facts.zipped_bytes > direct:
         progress.note(
-            f"{target.key}: the zip is {facts.zipped_bytes / 1e6:.1f} MB, over the 50 MB direct-upload limit; "
-            "publishing uploads it through S3"
+            f"{target.key}: the zip is {units.size(facts.zipped_bytes)}, over Lambda's direct-upload limit "
+            f"({units.size(direct)}); publishing uploads it through S3"
         )
     return BuildResult(
         recipe=recipe.name,
