@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import SimpleNamespace
@@ -84,9 +85,17 @@ class CliProcess:
     """The real CLI in a process of its own (`python -m builder ...`), for what needs one: a
     signal, or a prompt that waits while the test changes the account."""
 
+    # The CLI as `python -m builder`, with every thread's stack written to stderr on SIGUSR1
+    # (faulthandler), so a test that finds it hanging can show where.
+    LAUNCH = (
+        "import faulthandler, runpy, signal, sys; "
+        "faulthandler.register(signal.SIGUSR1, all_threads=True); "
+        "sys.argv[0] = 'layer-builder'; runpy.run_module('builder', run_name='__main__', alter_sys=True)"
+    )
+
     def __init__(self, args: tuple[str, ...], *, stdin: Any = subprocess.PIPE) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "builder", *args],
+            [sys.executable, "-c", self.LAUNCH, *args],
             stdin=stdin,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -132,6 +141,15 @@ class CliProcess:
 
     def interrupt(self) -> None:
         self.process.send_signal(signal.SIGINT)
+
+    def stacks(self, wait: float = 2.0) -> str:
+        """Every thread's stack of a process that still runs (empty if it has ended)."""
+        if self.process.poll() is not None:
+            return ""
+        before = len(self.text("stderr"))
+        self.process.send_signal(signal.SIGUSR1)
+        time.sleep(wait)
+        return self.text("stderr")[before:]
 
     def finish(self, timeout: float = 300) -> tuple[int, str, str]:
         code = self.process.wait(timeout=timeout)

@@ -141,7 +141,9 @@ def test_end_of_input_or_ctrl_c_at_the_prompt_deletes_nothing(cli_process, seed)
             code, out, err = interrupted.finish(timeout=10)
             break
         except subprocess.TimeoutExpired:
-            assert sent < 3, "Ctrl-C at the prompt was ignored"
+            assert sent < 3, (
+                f"Ctrl-C at the prompt was ignored; the process's threads:\n{interrupted.stacks()}"
+            )
     assert sent == 1 and code == 2, out + err
     assert "not confirmed: nothing was deleted" in err
     assert seed.versions() == before
