@@ -11,7 +11,7 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
-from builder import manifest
+from builder import manifest, units
 from builder.build import bytecode, fit, minimizer, package, steps
 from builder.build.context import BuildContext
 from builder.runtimes import limits
@@ -82,8 +82,8 @@ def fit_sources(
         )
     names = ", ".join(p.name for p in went)
     ctx.progress.note(
-        f"{ctx.target.key}: {len(went)} package(s) went sourceless so the layer fits "
-        f"({with_sources / MB:,.1f} -> {size / MB:,.1f} MB, {allowed / MB:,.1f} MB allowed): {names}"
+        f"{ctx.target.key}: {units.count(len(went), 'package')} went sourceless so the layer fits "
+        f"({units.size(with_sources)} -> {units.size(size)}, {units.size(allowed)} allowed): {names}"
     )
     return dataclasses.replace(
         compiled,
