@@ -1,4 +1,4 @@
-"""A full disk for the tests that check what a command says when a write fails: a small tmpfs,
+"""A full (or read-only) disk for the tests that check what a command says when a write fails: a small tmpfs,
 mounted where the machine allows it (root), and a writer that fills it."""
 
 from __future__ import annotations
@@ -13,12 +13,15 @@ import pytest
 
 
 @contextmanager
-def tmpfs(parent: Path, size: str = "256k") -> Iterator[Path]:
-    """A tmpfs of `size` mounted in a new folder under `parent`; skips the test where mounting fails."""
+def tmpfs(parent: Path, size: str = "256k", *, read_only: bool = False) -> Iterator[Path]:
+    """A tmpfs of `size` (read-only if asked) mounted in a new folder under `parent`; skips the test
+    where mounting fails."""
     mount = parent / f"tmpfs-{uuid.uuid4().hex[:6]}"
     mount.mkdir()
     done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)], capture_output=True, text=True
+        ["mount", "-t", "tmpfs", "-o", f"{'ro,' if read_only else ''}size={size}", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
     )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip() or done.returncode}")

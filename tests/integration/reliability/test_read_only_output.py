@@ -6,26 +6,17 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import fulldisk
 
 
 @pytest.fixture
 def read_only(tmp_path: Path) -> Iterator[Path]:
-    mount = tmp_path / f"ro-{uuid.uuid4().hex[:6]}"
-    mount.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(mount)], capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a read-only tmpfs here: {done.stderr.strip() or done.returncode}")
-    try:
+    with fulldisk.tmpfs(tmp_path, "64k", read_only=True) as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False, timeout=30)
 
 
 @pytest.mark.parametrize("spelling", ["--layers-dir", "--output"])
