@@ -1,5 +1,5 @@
-"""A full (or read-only) disk for the tests that check what a command says when a write fails: a small tmpfs,
-mounted where the machine allows it (root), and a writer that fills it."""
+"""A full (or read-only) disk for the tests that check what a command says when a write fails: a
+small tmpfs, mounted where the machine allows it (root), and a writer that fills it."""
 
 from __future__ import annotations
 
