@@ -8,13 +8,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from builder.errors import BuildError, FileSystemError, os_error
+from builder.errors import BuildError, FileSystemError, is_write_refusal, os_error
 
 TAIL_LINES = 20
 LINE_CHARS = 400  # pip can print a whole traceback as one line of 90,000 characters
 # What a child prints when the file system refuses it ("[Errno 28] No space left on device: '/x'").
 OS_ERROR = re.compile(r"\[Errno (?P<errno>\d+)\] (?P<reason>[^:'\n]+)(?::\s*'(?P<path>[^'\n]+)')?")
-FILE_SYSTEM_ERRNOS = frozenset({1, 13, 28, 30, 122})  # EPERM EACCES ENOSPC EROFS EDQUOT
 
 
 @dataclass(frozen=True)
@@ -36,9 +35,8 @@ class Result:
         """A FileSystemError when the output says the disk was full or a path could not be written."""
         for stream in (self.stderr, self.stdout):
             for found in OS_ERROR.finditer(stream):
-                errno = int(found["errno"])
-                if errno in FILE_SYSTEM_ERRNOS:
-                    error = OSError(errno, found["reason"].strip(), found["path"])
+                error = OSError(int(found["errno"]), found["reason"].strip(), found["path"])
+                if is_write_refusal(error):
                     return os_error(error, f"{step}: {Path(self.argv[0]).name} could not write")
         return None
 
