@@ -65,6 +65,11 @@ class Context:
     region: str
     profile: str | None = None
 
+    def base(self) -> Any:
+        """The credentials every account is reached from: the given session, else a new one of
+        `profile` (or of the default chain)."""
+        return self.base_session or aws.base_session(self.profile)
+
 
 class AccountAccess(Protocol):
     """How to get into one account."""
@@ -123,9 +128,7 @@ class Role:
         return (self,)
 
     def open(self, context: Context) -> aws.Account:
-        return aws.open_account(
-            self.role_arn, context.region, context.options, context.base_session, context.profile
-        )
+        return aws.open_account(self.role_arn, context.region, context.options, context.base())
 
 
 @dataclass(frozen=True)
@@ -180,7 +183,7 @@ class Member:
         return f"{self.account_id} ({self.name})" if self.name else self.account_id
 
     def open(self, context: Context) -> aws.Account:
-        return aws.open_account(self.role_arn, context.region, context.options, context.base_session)
+        return aws.open_account(self.role_arn, context.region, context.options, context.base())
 
 
 @dataclass(frozen=True)
@@ -209,7 +212,7 @@ class Organization:
         return "organization" + (f" ({', '.join(self.ous)})" if self.ous else "")
 
     def accounts(self, context: Context) -> Sequence[AccountAccess]:
-        caller = aws.open_account(None, context.region, context.options, context.base_session)
+        caller = aws.open_account(None, context.region, context.options, context.base())
         org = aws.client(caller, "organizations", context.region, context.options)
         partition = self.partition or caller.session.get_partition_for_region(context.region)
         try:

@@ -227,14 +227,13 @@ def open_account(
     region: str,
     options: AwsOptions,
     base: boto3.Session | None = None,
-    profile: str | None = None,
 ) -> Account:
     """Resolve credentials (assuming role_arn if given) and find out which account they belong to.
 
     One sts:GetCallerIdentity call: it needs no permission, proves the credentials work before any
     planning starts and names the account in every report.
     """
-    base = base or base_session(profile)
+    base = base or base_session()
     session = assume_role(base, role_arn, region, options) if role_arn else base
     sts = _locked_client(session, "sts", region_name=region, config=client_config(options))
     try:
