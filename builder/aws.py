@@ -262,6 +262,18 @@ def _locked_client(session: boto3.Session, *args: Any, **kwargs: Any) -> Any:
         return session.client(*args, **kwargs)
 
 
+def create_bucket_in(s3: Any, name: str, region: str) -> None:
+    """Create bucket `name` in `region`; one this account already owns (a parallel run made it) is fine."""
+    args: dict[str, Any] = {"Bucket": name}
+    if region != "us-east-1":  # us-east-1 refuses a LocationConstraint naming itself
+        args["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    try:
+        s3.create_bucket(**args)
+    except ClientError as exc:
+        if error_code(exc) != "BucketAlreadyOwnedByYou":
+            raise
+
+
 def error_code(exc: BaseException) -> str:
     """The AWS error code of a ClientError ("ResourceNotFoundException"), or the exception's name."""
     if isinstance(exc, ClientError):

@@ -17,7 +17,6 @@ Pure: builds the template, the bucket policies and the commands; cli.py prints o
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import shlex
@@ -25,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from builder import aws
 from builder.cleanup import iampolicy
 from builder.cleanup.job import HANDLER
 from builder.errors import ConfigError
@@ -299,8 +299,7 @@ def deploy(
     for region in request.regions:
         s3 = session.client("s3", region_name=region)
         bucket = request.code_bucket_in(region)
-        extra = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
-        _create_bucket(s3, bucket, extra)
+        aws.create_bucket_in(s3, bucket, region)
         s3.put_bucket_policy(
             Bucket=bucket, Policy=json.dumps(code_bucket_policy(bucket, request.partition, org_id))
         )
@@ -308,7 +307,7 @@ def deploy(
         log(f"staged the job's code in s3://{bucket}/{CODE_KEY}")
     if request.report_bucket:
         s3 = session.client("s3", region_name=request.regions[0])
-        _create_bucket(s3, request.report_bucket, {})
+        aws.create_bucket_in(s3, request.report_bucket, request.regions[0])
         s3.put_bucket_ownership_controls(
             Bucket=request.report_bucket,
             OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
@@ -334,11 +333,6 @@ def deploy(
         f"created stack set {request.name} ({created['StackSetId']}); instances: operation {operation['OperationId']}"
     )
     return {"stack_set_id": str(created["StackSetId"]), "operation_id": str(operation["OperationId"])}
-
-
-def _create_bucket(s3: Any, bucket: str, extra: dict[str, Any]) -> None:
-    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
-        s3.create_bucket(Bucket=bucket, **extra)
 
 
 def regions_partition(regions: Sequence[str], partition_of: Any) -> str:

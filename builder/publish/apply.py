@@ -15,6 +15,7 @@ from typing import Any, Literal
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
+from builder import aws
 from builder.aws import describe, error_code
 from builder.publish import once
 from builder.publish.grants import Grant
@@ -206,14 +207,7 @@ def _add_permission(lam: Any, name: str, version: int, grant: Grant) -> None:
 
 def create_bucket(s3: Any, name: str, region: str, account: str) -> None:
     """Create the upload bucket: private, encrypted, and cleaning up after failed runs."""
-    args: dict[str, Any] = {"Bucket": name}
-    if region != "us-east-1":  # us-east-1 refuses a LocationConstraint naming itself
-        args["CreateBucketConfiguration"] = {"LocationConstraint": region}
-    try:
-        s3.create_bucket(**args)
-    except ClientError as exc:
-        if error_code(exc) != "BucketAlreadyOwnedByYou":  # a parallel run created it: fine
-            raise
+    aws.create_bucket_in(s3, name, region)
     s3.put_public_access_block(
         Bucket=name,
         ExpectedBucketOwner=account,
