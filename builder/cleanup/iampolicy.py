@@ -13,6 +13,7 @@ from typing import Any
 
 import typer
 
+from builder.accounts import DEFAULT_ORGANIZATION_ROLE, ROLE_NAME
 from builder.console import handle_errors
 from builder.errors import ConfigError
 from builder.policies.options import AccountOpt, AssumeOpt, PartitionOpt, print_json, roles
@@ -32,9 +33,6 @@ RESOURCES = {
     "layer": "arn:{partition}:lambda:{region}:{account}:layer:*",
     "layer-version": "arn:{partition}:lambda:{region}:{account}:layer:*:*",
 }
-# The role AWS Organizations creates in every account it creates.
-DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
-ROLE_NAME = re.compile(r"[\w+=,.@/-]{1,64}")
 ORGANIZATION_ACTIONS = (
     "organizations:DescribeOrganization",
     "organizations:ListAccounts",
@@ -150,7 +148,7 @@ def iam_policy_prune(
         "administrator account): list the organization, assume the role in each account.",
     ),
     role_name: str = typer.Option(
-        DEFAULT_ROLE_NAME, "--role-name", help="With --organization: the role assumed in each account."
+        DEFAULT_ORGANIZATION_ROLE, "--role-name", help="With --organization: the role assumed in each account."
     ),
 ) -> None:
     """Print the least-privilege IAM policy that `prune` and the scheduled job need."""
@@ -183,7 +181,7 @@ def organization_policy(*, partition: str, role_name: str) -> dict[str, Any]:
             {
                 "Sid": "ListEnabledRegions",
                 "Effect": "Allow",
-                "Action": ["account:ListRegions", "ec2:DescribeRegions"],
+                "Action": ["ec2:DescribeRegions"],  # accounts.EnabledRegions
                 "Resource": "*",
             },
             {
