@@ -148,7 +148,9 @@ def iam_policy_prune(
         "administrator account): list the organization, assume the role in each account.",
     ),
     role_name: str = typer.Option(
-        DEFAULT_ORGANIZATION_ROLE, "--role-name", help="With --organization: the role assumed in each account."
+        DEFAULT_ORGANIZATION_ROLE,
+        "--role-name",
+        help="With --organization: the role assumed in each account.",
     ),
 ) -> None:
     """Print the least-privilege IAM policy that `prune` and the scheduled job need."""

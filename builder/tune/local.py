@@ -22,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from builder import zips
 from builder.errors import ConfigError, ContainerError
 from builder.runtimes import Target, host_machine
 from builder.tune import containers
@@ -112,9 +113,8 @@ def _stage(stage: Path, request: LocalRequest) -> tuple[Path, Path]:
     opt.mkdir()
     for path in request.layer_zips:  # later layers overwrite earlier ones, as on Lambda
         try:
-            with zipfile.ZipFile(path) as archive:
-                archive.extractall(opt)
-        except (zipfile.BadZipFile, OSError) as exc:
+            zips.extract(path, opt)  # with each file's mode: a layer's bin/ stays executable
+        except (zipfile.BadZipFile, OSError, ValueError) as exc:
             raise ConfigError(f"cannot unpack the layer {path}: {exc}", hint="rebuild it") from exc
     harness = stage / "harness"
     harness.mkdir()
@@ -155,7 +155,6 @@ def _lambda_env(request: LocalRequest, memory_mb: int) -> dict[str, str]:
         "_HANDLER": request.handler,
         "TZ": ":UTC",
         "PYTHONUNBUFFERED": "1",
-        **containers.emulation_env(request.target),
     }
 
 
