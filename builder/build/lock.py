@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import tempfile
 from collections.abc import Sequence
@@ -25,7 +24,7 @@ from urllib.parse import unquote, urlparse
 
 from packaging.utils import canonicalize_name
 
-from builder import proc, tomlload
+from builder import files, proc, tomlload
 from builder.build import pipcmd, steps, unresolved
 from builder.errors import LockError
 from builder.manifest import PackageIndexes
@@ -150,20 +149,8 @@ def create(recipe: Recipe, target: Target, resolver: Resolver) -> tuple[Lock, Pa
     packages = resolver.resolve(recipe.requirements, target, recipe.indexes)
     lock = Lock(target_key=target.key, recipe_fingerprint=recipe.lock_fingerprint(), packages=tuple(packages))
     path = recipe.lock_path(target.key)
-    write_atomic(path, render(lock, recipe_name=recipe.name, target=target))
+    files.write_text_atomic(path, render(lock, recipe_name=recipe.name, target=target))
     return lock, path
-
-
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # ---------------------------------------------------------------- GPU-only distributions

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
+from builder import files
 from builder.build import install, lock
 from builder.errors import RecipeError
 from builder.layer import distinfo
@@ -203,7 +204,7 @@ def _make(
             source=source_name + (" (its pinned versions)" if found.pinned else ""),
             description=", ".join(found.direct) if found.pinned else None,
         )
-        lock.write_atomic(path, text)
+        files.write_text_atomic(path, text)
         return parse_recipe(path)
 
     recipe = write(())

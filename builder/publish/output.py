@@ -8,12 +8,11 @@ an entry for other content (an older zip) is dropped, because its ARN is not thi
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from builder import files
 from builder.errors import FileSystemError, os_error
 from builder.manifest import PUBLISHED
 from builder.publish.apply import Outcome
@@ -72,20 +71,8 @@ def _merge(layer: LocalLayer, entries: Sequence[tuple[Run, Outcome]]) -> Path:
         "code_sha256": layer.code_sha256,
         "accounts": {account: dict(sorted(regions.items())) for account, regions in sorted(accounts.items())},
     }
-    _write_atomic(path, json.dumps(data, indent=2) + "\n")
+    files.write_text_atomic(path, json.dumps(data, indent=2) + "\n")
     return path
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def report_json(

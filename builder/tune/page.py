@@ -12,6 +12,7 @@ from collections.abc import Callable
 from html import escape
 from pathlib import Path
 
+from builder import files
 from builder.errors import ConfigError
 from builder.tune import render
 from builder.tune.model import Report, Row
@@ -36,10 +37,7 @@ svg text { font-size: 12px; fill: #4a5263; } svg .axis { stroke: #c9ced8; } svg 
 
 def write(path: Path, report: Report) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(html_page(report), encoding="utf-8")
-        tmp.replace(path)
+        files.write_text_atomic(path, html_page(report))
     except OSError as exc:
         raise ConfigError(f"cannot write {path}: {exc.strerror}") from exc
 

@@ -15,6 +15,7 @@ import pytest
 from support.wheels import write_wheel
 from typer.testing import CliRunner
 
+from builder import files
 from builder.build import lock
 from builder.cli import app
 from builder.interpreters.locate import find
@@ -116,7 +117,9 @@ def _recipe(tmp_path: Path, wheels: Path, extra: str = "") -> Path:
     locked = lock.Lock(
         target_key=TARGET.key, recipe_fingerprint=recipe.lock_fingerprint(), packages=(package,)
     )
-    lock.write_atomic(recipe.lock_path(TARGET.key), lock.render(locked, recipe_name="lazy", target=TARGET))
+    files.write_text_atomic(
+        recipe.lock_path(TARGET.key), lock.render(locked, recipe_name="lazy", target=TARGET)
+    )
     return folder
 
 
