@@ -30,12 +30,13 @@ from elftools.elf.elffile import ELFFile
 
 from builder.build import lock, minimizer
 from builder.errors import SizeLimitError
+from builder.units import MB
+from builder.units import mb as _mb
 
 PYC_PER_PY = 1.33  # measured on scipy-stack (see above): the estimate shown
 PYC_PER_PY_AT_LEAST = 1.0  # the lower bound a build is stopped on
 GPU_PREFIX = lock.GPU_PREFIX
 SHOWN_PACKAGES = 8
-MB = 1_000_000
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -223,7 +224,3 @@ def too_large(step: str, found: Levers) -> SizeLimitError:
         f"headroom_mb = {found.headroom // MB}: {_mb(found.allowed)} MB. So {verdict}.\n{found.table()}"
     )
     return SizeLimitError(step, message, hint=found.hint())
-
-
-def _mb(value: int) -> str:
-    return f"{value / MB:,.1f}"

@@ -16,7 +16,7 @@ from builder.build import bytecode, fit, minimizer, package, steps
 from builder.build.context import BuildContext
 from builder.runtimes import limits
 
-MB = fit.MB
+MB = units.MB
 
 
 def choose(sources: Mapping[str, int], over: int) -> list[str]:
@@ -58,9 +58,9 @@ def fit_sources(
             manifest.SourcelessPackage(
                 name=name,
                 source_bytes=dropped,
-                reason=f"with every source the layer was {with_sources / MB:,.1f} MB, over the "
-                f"{allowed / MB:,.1f} MB allowed (Lambda's limit less headroom_mb = "
-                f"{ctx.recipe.headroom_bytes // MB}); {name} had {dropped / MB:,.1f} MB of .py",
+                reason=f"with every source the layer was {units.size(with_sources)}, over the "
+                f"{units.size(allowed)} allowed (Lambda's limit less headroom_mb = "
+                f"{ctx.recipe.headroom_bytes // MB}); {name} had {units.size(dropped)} of .py",
             )
         )
     if size > allowed:
