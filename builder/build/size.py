@@ -33,8 +33,9 @@ def check_size(ctx: BuildContext) -> LayerFiles:
     return LayerFiles(files=files, unzipped_bytes=unzipped)
 
 
-def measured_levers(ctx: BuildContext, unzipped: int) -> fit.Levers:
-    """The levers of the layer as built: its packages, and the sources that still have bytecode beside."""
+def measured_levers(ctx: BuildContext, unzipped: int, what: str = "") -> fit.Levers:
+    """The levers of the layer as built: its packages, and the sources that still have bytecode
+    beside. `what` says which layer it is, when not the finished one."""
     kept: dict[str, int] = {}
     sources: dict[str, int] = {}
     for entry in minimizer.scan(ctx.site):
@@ -48,7 +49,7 @@ def measured_levers(ctx: BuildContext, unzipped: int) -> fit.Levers:
     )
     return fit.levers(
         size=unzipped,
-        what="",
+        what=what,
         limit=limits().unzipped_bytes,
         headroom=ctx.recipe.headroom_bytes,
         sources_left=sum(sources.values()),

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from builder import manifest, units
 from builder.build import bytecode, fit, minimizer, package, steps
 from builder.build.context import BuildContext
+from builder.build.size import measured_levers
 from builder.runtimes import limits
 
 MB = units.MB
@@ -64,22 +65,8 @@ def fit_sources(
             )
         )
     if size > allowed:
-        shares = tuple(
-            fit.PackageShare(name=name, kept_bytes=total, source_bytes=0)
-            for name, total in _by_package(minimizer.scan(ctx.site)).items()
-        )
-        raise fit.too_large(
-            steps.BYTECODE,
-            fit.levers(
-                size=size,
-                what="with bytecode only (every package sourceless)",
-                limit=limits().unzipped_bytes,
-                headroom=ctx.recipe.headroom_bytes,
-                sources_left=0,
-                packages=shares,
-                locked=ctx.locked,
-            ),
-        )
+        what = "with bytecode only (every package sourceless)"
+        raise fit.too_large(steps.BYTECODE, measured_levers(ctx, size, what))
     names = ", ".join(p.name for p in went)
     ctx.progress.note(
         f"{ctx.target.key}: {units.count(len(went), 'package')} went sourceless so the layer fits "
@@ -90,10 +77,3 @@ def fit_sources(
         reason=f"{compiled.reason}; sources dropped for {names} so the layer fits",
         sourceless=tuple(went),
     )
-
-
-def _by_package(files: Sequence[minimizer.FileEntry]) -> dict[str, int]:
-    sizes: dict[str, int] = defaultdict(int)
-    for entry in files:
-        sizes[entry.distribution or "(unowned)"] += entry.size
-    return dict(sorted(sizes.items(), key=lambda item: (-item[1], item[0])))
