@@ -39,6 +39,7 @@ from builder.cleanup.model import (
     LayerRef,
     LayerVersion,
     Listing,
+    unqualified_arn,
 )
 from builder.errors import AwsError
 
@@ -95,7 +96,7 @@ def read_refs(
     """Aliases, provisioned concurrency and tags of each named function; errors by function. For
     the functions in `whole` (candidates to delete whole), also their function URLs and who their
     resource-based policies (the function's and each alias's) let invoke them."""
-    arns = {name: _unqualified(versions[0].arn) for name, versions in listing.functions.items()}
+    arns = {name: unqualified_arn(versions[0].arn) for name, versions in listing.functions.items()}
     entire = set(whole)
     results = _parallel(
         lambda name: _function_refs(lam, name, arns[name], name in entire),
@@ -166,7 +167,7 @@ def _functions(lam: Any) -> dict[str, tuple[FunctionVersion, ...]]:
 def _function_version(config: dict[str, Any]) -> FunctionVersion:
     name = str(config["FunctionName"])
     version = str(config.get("Version", "$LATEST"))
-    arn = _unqualified(str(config["FunctionArn"])) + f":{version}"
+    arn = unqualified_arn(str(config["FunctionArn"])) + f":{version}"
     return FunctionVersion(
         function=name,
         version=version,
@@ -359,11 +360,6 @@ def _parallel(work: Callable[[T], R], items: list[T], workers: int) -> dict[T, t
 def _qualifier(arn: str) -> str:
     parts = arn.split(":")
     return parts[7] if len(parts) > 7 else "$LATEST"
-
-
-def _unqualified(arn: str) -> str:
-    # arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]
-    return ":".join(arn.split(":")[:7])
 
 
 _TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.(\d+))?\s*(Z|[+-]\d{2}:?\d{2})?$")

@@ -112,3 +112,8 @@ class LayerDetails:
     sizes: Mapping[str, int] = field(default_factory=dict)  # layer version ARN -> bytes
     shared: Mapping[str, str] = field(default_factory=dict)  # ARN -> who the layer permission allows
     errors: Mapping[str, str] = field(default_factory=dict)  # ARN -> why it could not be read
+
+
+def unqualified_arn(arn: str) -> str:
+    """A function's ARN without its version or alias: arn:aws:lambda:REGION:ACCOUNT:function:NAME."""
+    return ":".join(arn.split(":")[:7])

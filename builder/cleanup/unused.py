@@ -32,7 +32,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Mapping, Sequence
 
-from builder.cleanup.model import FunctionRefs, FunctionVersion, Invocations, Listing
+from builder.cleanup.model import FunctionRefs, FunctionVersion, Invocations, Listing, unqualified_arn
 from builder.cleanup.plan import WHOLE, FunctionPlan, Item, Kept, Problem, Reason, UnusedFunction
 from builder.cleanup.policy import KEEP_TAG, Policy
 
@@ -110,9 +110,9 @@ def plan_unused(
     going = set(whole)
     return FunctionPlan(
         # The versions of a function deleted whole are neither deleted nor kept one by one.
-        candidates=tuple(c for c in functions.candidates if _unqualified(c.arn) not in going)
+        candidates=tuple(c for c in functions.candidates if unqualified_arn(c.arn) not in going)
         + tuple(candidates),
-        kept=tuple(k for k in functions.kept if _unqualified(k.item.arn) not in going) + tuple(kept),
+        kept=tuple(k for k in functions.kept if unqualified_arn(k.item.arn) not in going) + tuple(kept),
         problems=functions.problems + tuple(problems),
         unused=tuple(found),
         invoked=invoked,
@@ -134,7 +134,7 @@ def whole_item(name: str, versions: Sequence[FunctionVersion]) -> Item:
         kind="function",
         name=name,
         version=WHOLE,
-        arn=_unqualified(versions[0].arn),
+        arn=unqualified_arn(versions[0].arn),
         size=sum(v.code_size for v in versions),
         created=max(v.modified for v in versions),
         code_sha256=fingerprint,
@@ -193,7 +193,3 @@ def _mapped_functions(function_arns: Sequence[str]) -> set[str]:
 def _runtime(versions: Sequence[FunctionVersion]) -> str:
     latest = next((v for v in versions if v.version == "$LATEST"), versions[-1])
     return latest.runtime or "image"
-
-
-def _unqualified(arn: str) -> str:
-    return ":".join(arn.split(":")[:7])
