@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from builder import units
 from builder.inspect import bounds, importtime, zipscan
 from builder.inspect.importtime import ImportTimes
 from builder.inspect.sources import Source
@@ -55,7 +56,7 @@ def import_times(
         return importtime.not_measured("--no-import-time was given")
     if listing.hazards:
         return importtime.not_measured(
-            f"the zip has {len(listing.hazards)} unsafe entr{'y' if len(listing.hazards) == 1 else 'ies'} "
+            f"the zip has {units.count(len(listing.hazards), 'unsafe entry', 'unsafe entries')} "
             f"({listing.hazards[0].describe()}): it is not extracted to time imports"
         )
     too_large = bounds.too_large_to_extract(listing.unzipped_bytes, limits().unzipped_bytes)

@@ -246,7 +246,7 @@ def _duplicates(plan: StackPlan) -> None:
     print_table(table)
     if plan.overwritten_files:
         console.print(
-            f"{plan.overwritten_files:,} {_files(plan.overwritten_files)} ({size(plan.overwritten_bytes)}) in /opt "
+            f"{count(plan.overwritten_files, 'file')} ({size(plan.overwritten_bytes)}) in /opt "
             "are overwritten by a later layer"
         )
 
@@ -296,10 +296,6 @@ def diff(result: Diff, *, as_json: bool) -> None:
             _signed_ms(c.import_us_delta) if c.import_us_delta is not None else "",
         )
     print_table(table)
-
-
-def _files(count: int) -> str:
-    return "file" if count == 1 else "files"
 
 
 def _signed(value: int) -> str:
