@@ -17,6 +17,7 @@ import posixpath
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from builder.build.minimizer import Decision, FileEntry
@@ -92,40 +93,40 @@ def missing_libraries(problems: Iterable[ElfProblem]) -> frozenset[tuple[str, st
     return frozenset((p.path, p.library) for p in problems if p.kind == MISSING)
 
 
-def gpu_libraries(
-    problems: Iterable[ElfProblem], baseline: frozenset[tuple[str, str]]
-) -> dict[str, list[str]]:
-    """ELF files that a plain install cannot load either because GPU libraries are missing -> those
-    libraries: one summary line instead of one note per CUDA library."""
-    found: dict[str, list[str]] = defaultdict(list)
-    for problem in problems:
-        if (
-            problem.kind == MISSING
-            and (problem.path, problem.library) in baseline
-            and problem.library.startswith(GPU_LIBRARY_PREFIXES)
-        ):
-            found[problem.path].append(problem.library)
-    return dict(found)
+@dataclass(frozen=True)
+class Split:
+    """ELF problems judged against the full install: what minimizing broke (errors), what a plain
+    install lacks as well (warnings, each one a note), and of those the GPU libraries by file, which
+    one summary line stands for instead of a note per CUDA library."""
+
+    errors: list[ElfProblem] = field(default_factory=list)
+    warnings: list[ElfWarning] = field(default_factory=list)
+    notes: list[ElfWarning] = field(default_factory=list)  # the warnings that are not GPU libraries
+    gpu: dict[str, list[str]] = field(default_factory=dict)
 
 
 def split_by_baseline(
     problems: Sequence[ElfProblem], baseline: frozenset[tuple[str, str]], os_name: str
-) -> tuple[list[ElfProblem], list[ElfWarning]]:
+) -> Split:
     """Errors, and warnings for libraries the full install lacked as well.
 
     A wheel may ship optional extension modules (a threading layer, a GPU backend) whose libraries
     neither the wheel nor Lambda has; they load only when selected, so a plain `pip install` works
     just as well without them. Only what minimizing broke is an error.
     """
-    errors: list[ElfProblem] = []
-    warnings: list[ElfWarning] = []
+    split = Split()
     for problem in problems:
         if problem.kind == MISSING and (problem.path, problem.library) in baseline:
             detail = (
                 f"needs {problem.library}, which is neither in the layer nor on {os_name}: "
                 "the same in a plain install, so the module is kept; it fails only if it is imported"
             )
-            warnings.append(ElfWarning(path=problem.path, detail=detail))
+            warning = ElfWarning(path=problem.path, detail=detail)
+            split.warnings.append(warning)
+            if problem.library.startswith(GPU_LIBRARY_PREFIXES):
+                split.gpu.setdefault(problem.path, []).append(problem.library)
+            else:
+                split.notes.append(warning)
         else:
-            errors.append(problem)
-    return errors, warnings
+            split.errors.append(problem)
+    return split

@@ -6,7 +6,7 @@ workload tried to read, else by putting removed files back rule by rule until it
 
 from __future__ import annotations
 
-from builder import manifest
+from builder import manifest, units
 from builder.build import evidence, minimizer, smoke, steps
 from builder.build.context import BuildContext, FullInstall
 from builder.build.planning import Minimized
@@ -19,17 +19,17 @@ def verify_layer(ctx: BuildContext, full: FullInstall, minimized: Minimized) -> 
     found = elfcheck.check_tree(
         ctx.layer, machine=target.arch.machine, glibc=target.runtime.glibc, os_id=target.runtime.os_id
     )
-    problems, warnings = evidence.split_by_baseline(found, full.missing, target.runtime.os_name)
-    gpu = evidence.gpu_libraries(found, full.missing)
-    for warning in warnings:
-        if not any(warning.detail.startswith(f"needs {library},") for library in gpu.get(warning.path, ())):
-            ctx.progress.note(f"{target.key}: {warning.path} {warning.detail}")
-    if gpu:
-        libraries = sorted({library for needed in gpu.values() for library in needed})
+    split = evidence.split_by_baseline(found, full.missing, target.runtime.os_name)
+    problems, warnings = split.errors, split.warnings
+    for warning in split.notes:
+        ctx.progress.note(f"{target.key}: {warning.path} {warning.detail}")
+    if split.gpu:
+        libraries = sorted({library for needed in split.gpu.values() for library in needed})
         shown = ", ".join(libraries[:4]) + (f" and {len(libraries) - 4} more" if len(libraries) > 4 else "")
         ctx.progress.note(
-            f"{target.key}: {len(gpu)} files need GPU libraries Lambda lacks ({shown}), as in a plain "
-            "install: GPU code, kept, failing only if imported (the manifest lists each)"
+            f"{target.key}: {units.count(len(split.gpu), 'file')} {'needs' if len(split.gpu) == 1 else 'need'} "
+            f"GPU libraries Lambda lacks ({shown}), "
+            "as in a plain install: GPU code, kept, failing only if imported (the manifest lists each)"
         )
     if problems:
         listed = "\n".join(f"  {p.path}: {p.detail}" for p in problems[:15])
