@@ -16,6 +16,7 @@ So the call is never retried blindly (the client handed in makes one attempt):
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import time
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError
 
 from builder import aws
+from builder.publish import state
 
 # Between attempts after a throttle or a lost answer: 0.5 s, 1 s, 2 s, ... at most 10 s, jittered.
 BACKOFF_BASE = 0.5
@@ -95,10 +97,10 @@ def _settle(
 ) -> Published:
     """If a lower version above `known` has the same content, delete `mine` and use that one."""
     if mine.code_sha256 != code_sha256:
-        return Published(version=mine.version, arn=mine.arn, code_sha256=mine.code_sha256, notes=notes)
-    earlier = [p for p in _matching(lam, name, code_sha256, above=known) if p.version < mine.version]
+        return dataclasses.replace(mine, notes=notes)
+    earlier = _matching(lam, name, code_sha256, above=known, below=mine.version)
     if not earlier:
-        return Published(version=mine.version, arn=mine.arn, code_sha256=mine.code_sha256, notes=notes)
+        return dataclasses.replace(mine, notes=notes)
     keep = earlier[0]
     try:
         lam.delete_layer_version(LayerName=name, VersionNumber=mine.version)
@@ -116,17 +118,16 @@ def _settle(
     return Published(version=keep.version, arn=keep.arn, code_sha256=keep.code_sha256, notes=(*notes, note))
 
 
-def _matching(lam: Any, name: str, code_sha256: str, *, above: int) -> list[Published]:
-    """The versions of `name` above `above` whose content is `code_sha256`, lowest first.
+def _matching(
+    lam: Any, name: str, code_sha256: str, *, above: int, below: int | None = None
+) -> list[Published]:
+    """The versions of `name` above `above` (and below `below`, if given) whose content is
+    `code_sha256`, lowest first.
 
     ListLayerVersions has no CodeSha256: each candidate is read with GetLayerVersion (there is
-    rarely more than one)."""
+    rarely more than one, and none after a publication nobody else raced)."""
     try:
-        versions = [
-            item
-            for page in lam.get_paginator("list_layer_versions").paginate(LayerName=name)
-            for item in page["LayerVersions"]
-        ]
+        versions = state.list_versions(lam, name)
     except ClientError as exc:
         if aws.error_code(exc) == "ResourceNotFoundException":
             return []
@@ -134,7 +135,7 @@ def _matching(lam: Any, name: str, code_sha256: str, *, above: int) -> list[Publ
     found: list[Published] = []
     for item in sorted(versions, key=lambda v: int(v["Version"])):
         number = int(item["Version"])
-        if number <= above:
+        if number <= above or (below is not None and number >= below):
             continue
         try:
             content = lam.get_layer_version(LayerName=name, VersionNumber=number)["Content"]

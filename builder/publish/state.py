@@ -41,12 +41,17 @@ class BucketState:
     region: str | None = None  # where an existing bucket of ours is
 
 
-def read_layer(lam: Any, name: str) -> LayerState:
-    versions = [
+def list_versions(lam: Any, name: str) -> list[dict[str, Any]]:
+    """Every version of the layer as ListLayerVersions gives it (every page)."""
+    return [
         item
         for page in lam.get_paginator("list_layer_versions").paginate(LayerName=name)
         for item in page["LayerVersions"]
     ]
+
+
+def read_layer(lam: Any, name: str) -> LayerState:
+    versions = list_versions(lam, name)
     if not versions:
         return LayerState(name=name, newest=None)
     # Every page is read and the highest number taken: the order of the listing is not documented.
