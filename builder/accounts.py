@@ -46,6 +46,7 @@ EVERY_REGION = "*"  # the region of an outcome for an account whose regions coul
 # What a Progress callback is told, with the account region's label (or, while an account opens,
 # the label of how it is reached) and, for FAILED, the error's message.
 OPENING, STARTED, DONE, FAILED, STOPPED = "opening", "started", "done", "failed", "stopped"
+SKIPPED = "skipped"  # an account (label: how it is reached) or source that could not be opened, once
 ACCOUNT = "account"  # every region of the account (label: its id) has an outcome; detail sums up
 Progress = Callable[[str, str, str | None], None]
 
@@ -525,6 +526,8 @@ class _Fan(Generic[T]):
             Outcome[T](account=label, region=region, error=failure)
             for region in self.scope.regions.known() or (EVERY_REGION,)
         ]
+        if failure.opening:
+            self.progress(label, SKIPPED, failure.message)
         for outcome in outcomes:
             self.progress(outcome.label, STOPPED if failure.stopped else FAILED, failure.message)
         return outcomes

@@ -388,20 +388,11 @@ def _quiet(message: str) -> None:
 class _AccountProgress:
     """One line per account: when all its regions are read, or when it could not be opened."""
 
-    def __init__(self) -> None:
-        self.skipped: set[str] = set()
-        self.lock = threading.Lock()
-
     def __call__(self, label: str, state: str, detail: str | None) -> None:
         if state == accounts.ACCOUNT:
             err_console.print(f"[dim]{label}: read ({detail})[/dim]")
-        elif state == accounts.FAILED and " " in label:
-            account = label.rsplit(" ", 1)[0]
-            with self.lock:
-                first = account not in self.skipped
-                self.skipped.add(account)
-            if first and detail and "could not" in detail:
-                err_console.print(f"[yellow]{account}: skipped[/yellow]: {detail}")
+        elif state == accounts.SKIPPED:
+            err_console.print(f"[yellow]{label}: skipped[/yellow]: {detail}")
 
 
 def _now() -> dt.datetime:

@@ -191,6 +191,9 @@ def test_when_every_account_fails_the_runner_still_returns_every_outcome_and_rai
     error = outcomes[0].error
     assert error is not None and (error.hint, error.exit_code) == (missing.hint, missing.exit_code)
     assert ("default credentials us-east-1", accounts.FAILED, "no AWS credentials found") in notices
+    # And once for the account as a whole, whatever its error says: a report of skipped accounts.
+    skipped = [notice for notice in notices if notice[1] == accounts.SKIPPED]
+    assert skipped == [("default credentials", accounts.SKIPPED, "no AWS credentials found")]
 
 
 def test_the_functions_own_errors_are_outcomes_and_anything_else_is_a_bug_that_is_raised():
