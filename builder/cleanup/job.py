@@ -95,7 +95,7 @@ def _s3_store(
 ) -> Callable[[runner.Run, dict[str, Any]], None]:
     import boto3  # the runtime's
 
-    s3 = boto3.client("s3", config=aws.client_config(request.options))
+    s3 = boto3.client("s3", config=aws.client_config(request.scope.options))
 
     def store(run: runner.Run, report: dict[str, Any]) -> None:
         s3.put_object(

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from builder import accounts, aws, units
+from builder import accounts, units
 from builder.cleanup import inventory, metrics, plan, quota, unused
 from builder.cleanup.apply import FAILED, NOT_STARTED, SKIPPED, Outcome, apply_plan
 from builder.cleanup.brake import DEFAULT_THROTTLE_LIMIT, INTERRUPTED, Brake
@@ -67,19 +67,6 @@ class Request:
     def __post_init__(self) -> None:
         if self.top < 0:
             raise ConfigError(f"--top must be 0 or more, got {self.top}", hint="--top 10 lists ten of each")
-
-    # What the request was given, as the job's configuration names it.
-    @property
-    def regions(self) -> tuple[str, ...]:
-        return tuple(self.scope.regions.known() or ())
-
-    @property
-    def role_arns(self) -> list[str | None]:
-        return [source.role_arn for source in self.scope.accounts if isinstance(source, accounts.Role)]
-
-    @property
-    def options(self) -> aws.AwsOptions:
-        return self.scope.options
 
 
 def plan_all(

@@ -13,6 +13,7 @@ import pytest
 import yaml
 from support.paths import REPO
 
+from builder import accounts
 from builder.cleanup import iampolicy, job
 from builder.errors import ConfigError
 
@@ -22,8 +23,8 @@ TEMPLATE = REPO / "deploy" / "cleanup-job" / "template.yaml"
 def test_defaults_are_a_dry_run_in_the_jobs_own_region():
     request, apply = job.request_from({"AWS_REGION": "eu-central-1"})
     assert apply is False
-    assert list(request.regions) == ["eu-central-1"]
-    assert request.role_arns == [None]
+    assert list(request.scope.regions.known() or ()) == ["eu-central-1"]
+    assert request.scope.accounts == (accounts.Role(None),)
     assert request.policy.keep == 3 and request.policy.target_usage is None
 
 
@@ -43,8 +44,8 @@ def test_every_setting_is_read_from_the_environment():
         }
     )
     assert apply is True
-    assert list(request.regions) == ["us-east-1", "eu-west-1"]
-    assert len(request.role_arns) == 2
+    assert list(request.scope.regions.known() or ()) == ["us-east-1", "eu-west-1"]
+    assert len(request.scope.accounts) == 2
     policy = request.policy
     assert (policy.keep, policy.older_than_days, policy.functions, policy.layers, policy.target_usage) == (
         0,
@@ -53,7 +54,7 @@ def test_every_setting_is_read_from_the_environment():
         ("sci-*",),
         80.0,
     )
-    assert request.options.max_attempts == 4
+    assert request.scope.options.max_attempts == 4
 
 
 @pytest.mark.parametrize(
