@@ -17,6 +17,8 @@ from pathlib import Path
 import docker
 
 from builder.engine import container
+from builder.errors import ContainerError
+from builder.interpreters import locate
 from builder.runtimes import LAMBDA_ARM64_CPU, Target, host_machine
 
 
@@ -77,3 +79,19 @@ def _dockerfile_on_disk(work: Path) -> Iterator[Path]:
         yield path
     finally:
         path.unlink(missing_ok=True)
+
+
+def image_python(box: container.BuildContainer, target: Target, step: str) -> tuple[str, str]:
+    """The image's interpreter of the target version, pythonX.Y, else python3 if it is that version:
+    its command and the machine it reports."""
+    wanted = target.runtime.python
+    for executable in (f"python{wanted}", "python3"):
+        code, output = box.run_unchecked([executable, "-c", locate.PROBE], step=step)
+        answer = locate.parse_probe(output) if code == 0 else None
+        if answer is not None and answer[0] == wanted:
+            return executable, answer[1]
+    raise ContainerError(
+        step,
+        f"the build image {box.image} has no Python {wanted} (tried python{wanted} and python3)",
+        hint=f"use the runtime's build image ({target.runtime.build_image}) or a --base-image with Python {wanted}",
+    )

@@ -4,7 +4,7 @@ build image (builder/engine/), and what tune adds: Lambda's CPU share and memory
 
 from __future__ import annotations
 
-from builder.engine.build_image import emulation_env, ensure_image
+from builder.engine.build_image import emulation_env, ensure_image, image_python
 from builder.engine.container import BindMount, BuildContainer, connect, open_container
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "connect",
     "emulation_env",
     "ensure_image",
+    "image_python",
     "oom_kills",
     "open_container",
     "set_limits",

@@ -102,7 +102,7 @@ def run_local(request: LocalRequest, prices: Prices, notify: Notify) -> tuple[li
             notify=notify,
             workdir=TASK_ROOT,
         ) as box:
-            python = _python(box, request.target)
+            python, _ = containers.image_python(box, request.target, STEP)
             _check_import(box, python, request)
             measurements = [_measure(box, python, request, size, notify) for size in sizes]
     return measurements, notes
@@ -125,21 +125,6 @@ def _stage(stage: Path, request: LocalRequest) -> tuple[Path, Path]:
         for path in (folder, *folder.rglob("*")):
             path.chmod(path.stat().st_mode | (0o555 if path.is_dir() else 0o444))
     return opt, harness
-
-
-def _python(box: containers.BuildContainer, target: Target) -> str:
-    """The image's interpreter of the target version: pythonX.Y, else python3 if it is that version."""
-    wanted = target.runtime.python
-    probe = "import sys; print('%d.%d' % sys.version_info[:2])"
-    for executable in (f"python{wanted}", "python3"):
-        code, output = box.run_unchecked([executable, "-c", probe], step=STEP)
-        if code == 0 and output.strip().splitlines()[-1:] == [wanted]:
-            return executable
-    raise ContainerError(
-        STEP,
-        f"the image {box.image} has no Python {wanted} (tried python{wanted} and python3)",
-        hint=f"use the runtime's build image ({target.runtime.build_image}) or a --base-image with Python {wanted}",
-    )
 
 
 def _lambda_env(request: LocalRequest, memory_mb: int) -> dict[str, str]:

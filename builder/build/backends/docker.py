@@ -24,8 +24,6 @@ from builder.build.lock import Lock, LockedPackage, packages_from_report
 from builder.engine import build_image, container
 from builder.engine.build_image import emulation_env
 from builder.engine.container import BindMount
-from builder.errors import ContainerError
-from builder.interpreters import locate as interpreters
 from builder.interpreters.run import PythonRunner
 from builder.manifest import Backend, PackageIndexes, RunMethod
 from builder.runtimes import Target
@@ -188,18 +186,8 @@ def pip_cache_dir() -> Path:
 
 
 def _container_python(box: container.BuildContainer, target: Target) -> ContainerPython:
-    """The image's interpreter of the target version: pythonX.Y, else python3 if it is that version."""
-    wanted = target.runtime.python
-    for executable in (f"python{wanted}", "python3"):
-        code, output = box.run_unchecked([executable, "-c", interpreters.PROBE], step=steps.INSTALL)
-        answer = interpreters.parse_probe(output) if code == 0 else None
-        if answer is not None and answer[0] == wanted:
-            return ContainerPython(box=box, executable=executable, version=wanted, machine=answer[1])
-    raise ContainerError(
-        steps.INSTALL,
-        f"the build image {box.image} has no Python {wanted} (tried python{wanted} and python3)",
-        hint=f"use the runtime's build image ({target.runtime.build_image}) or a --base-image with Python {wanted}",
-    )
+    executable, machine = build_image.image_python(box, target, steps.INSTALL)
+    return ContainerPython(box=box, executable=executable, version=target.runtime.python, machine=machine)
 
 
 class ContainerResolver:
