@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from builder.errors import ConfigError
+from builder.manifest import Manifest, layer_description
 
 __all__ = ["BuiltLayer", "LayerBuildFailed", "LayerBuilderLayer", "asset_hash", "build_layer"]  # noqa: F822 (module __getattr__)
 
@@ -150,7 +151,8 @@ def _construct_class() -> type:
                 compatible_runtimes=[lambda_.Runtime(found["runtime"], lambda_.RuntimeFamily.PYTHON)],
                 compatible_architectures=[arch],
                 license=str(found["license"])[:512],
-                description=description or _description(found),
+                description=description
+                or layer_description(Manifest.from_json(found, source=str(built.zip_path))),
                 layer_version_name=layer_version_name,
                 **layer_props,
             )
@@ -158,12 +160,6 @@ def _construct_class() -> type:
             self.manifest = found
 
     return LayerBuilderLayer
-
-
-def _description(found: dict[str, Any]) -> str:
-    """Like publish's: recipe, target and the zip's sha256 (Lambda allows 256 characters)."""
-    text = f"{found['recipe']} {found['runtime']} {found['arch']} | sha256:{found['zip']['sha256']}"
-    return text[-256:]
 
 
 def __getattr__(name: str) -> Any:

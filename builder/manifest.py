@@ -355,3 +355,28 @@ def _from_json(kind: Any, data: Any) -> Any:
     if kind is float and isinstance(data, int):
         return float(data)
     return data  # str, int, bool, Literal: the schema already checked them
+
+
+DESCRIPTION_MAX = 256  # Lambda's limit for a layer version's Description
+
+
+def layer_description(manifest: Manifest) -> str:
+    """A layer version's Description, whoever publishes it (publish, the CDK construct): what `aws
+    lambda list-layer-versions` shows, the recipe, the main pins and the content hash.
+
+    The hash is the zip's sha256 (hex), so a version can be matched to a build without downloading
+    it; pins that do not fit in Lambda's 256 characters are left out, the hash never is."""
+    head = f"{manifest.recipe} {manifest.runtime} {manifest.arch}"
+    tail = f"sha256:{manifest.zip.sha256}"
+    pins = [f"{name}=={manifest.packages[name]}" for name in manifest.requested if name in manifest.packages]
+    room = DESCRIPTION_MAX - len(head) - len(tail) - len(" |  | ")
+    shown: list[str] = []
+    for pin in pins:
+        if len(" ".join([*shown, pin])) > room - 4:  # keep room for " ..."
+            shown.append("...")
+            break
+        shown.append(pin)
+    text = " | ".join(part for part in (head, " ".join(shown), tail) if part)
+    if len(text) > DESCRIPTION_MAX:  # a very long recipe name: keep the hash, cut the name
+        text = text[-DESCRIPTION_MAX:]
+    return text

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from builder import manifest as manifest_module
 from builder.errors import ConfigError, ManifestError, RecipeError
-from builder.manifest import LAYER_ZIP, MANIFEST, Manifest
+from builder.manifest import LAYER_ZIP, MANIFEST, Manifest, layer_description
 from builder.publish import assembled, naming
 from builder.recipe import recipe_files
 from builder.runtimes import get_architecture, get_runtime
@@ -115,7 +115,7 @@ def check(folder: Path, recipe: str, name_template: str, target: str | None = No
         folder=folder,
         manifest=found,
         name=naming.layer_name(name_template, found),
-        description=naming.description(found),
+        description=layer_description(found),
     )
 
 

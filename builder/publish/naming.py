@@ -1,4 +1,5 @@
-"""Names AWS sees: the layer's name and description, and the bucket large zips go through."""
+"""Names AWS sees: the layer's name and the bucket large zips go through (its description is
+manifest.layer_description, shared with the CDK construct)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ DEFAULT_BUCKET = "layer-builder-{account}-{region}"
 # PublishLayerVersion: LayerName [a-zA-Z0-9-_]+, 1-64 characters for a new layer; Description up
 # to 256 characters (https://docs.aws.amazon.com/lambda/latest/api/API_PublishLayerVersion.html).
 LAYER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-DESCRIPTION_MAX = 256
 LICENSE_MAX = 512
 # General purpose bucket names (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -57,27 +57,6 @@ def check_unique(names: Sequence[tuple[str, str]]) -> None:
                 hint="put {py} and {arch} in --layer-name, or narrow with --runtime/--arch",
             )
         seen[name] = target
-
-
-def description(manifest: Manifest) -> str:
-    """What `aws lambda list-layer-versions` shows: the recipe, the main pins and the content hash.
-
-    The hash is the zip's sha256 (hex), so a version can be matched to a build without downloading
-    it; pins that do not fit in Lambda's 256 characters are left out, the hash never is."""
-    head = f"{manifest.recipe} {manifest.runtime} {manifest.arch}"
-    tail = f"sha256:{manifest.zip.sha256}"
-    pins = [f"{name}=={manifest.packages[name]}" for name in manifest.requested if name in manifest.packages]
-    room = DESCRIPTION_MAX - len(head) - len(tail) - len(" |  | ")
-    shown: list[str] = []
-    for pin in pins:
-        if len(" ".join([*shown, pin])) > room - 4:  # keep room for " ..."
-            shown.append("...")
-            break
-        shown.append(pin)
-    text = " | ".join(part for part in (head, " ".join(shown), tail) if part)
-    if len(text) > DESCRIPTION_MAX:  # a very long recipe name: keep the hash, cut the name
-        text = text[-DESCRIPTION_MAX:]
-    return text
 
 
 def license_info(manifest: Manifest) -> str:

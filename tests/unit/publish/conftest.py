@@ -10,6 +10,7 @@ import pytest
 from support import layerfiles
 
 from builder import manifest
+from builder.manifest import layer_description
 from builder.publish import naming
 from builder.publish.local import LocalLayer
 
@@ -25,7 +26,7 @@ def make_layer(*, size: int = 1_000, code: str = "NEW=", **fields: Any) -> Local
         folder=Path("/layers") / built.recipe / built.target,
         manifest=built,
         name=naming.layer_name(naming.DEFAULT_LAYER_NAME, built),
-        description=naming.description(built),
+        description=layer_description(built),
     )
 
 

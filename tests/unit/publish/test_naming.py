@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 
 from builder.errors import ConfigError
+from builder.manifest import layer_description
 from builder.publish import naming
 
 from .conftest import layerfiles
@@ -39,14 +40,14 @@ def test_two_targets_under_one_name_are_refused():
 
 def test_description_carries_the_pins_and_the_hash_within_256_characters():
     sample = layerfiles.sample()
-    text = naming.description(sample)
+    text = layer_description(sample)
     assert "numpy==2.5.5 scipy==1.18.1" in text and f"sha256:{sample.zip.sha256}" in text
     many = dataclasses.replace(
         sample,
         packages={f"package-number-{i}": "1.0.0" for i in range(40)},
         requested=tuple(f"package-number-{i}" for i in range(40)),
     )
-    long = naming.description(many)
+    long = layer_description(many)
     assert len(long) <= 256 and long.endswith(f"sha256:{sample.zip.sha256}") and "..." in long
 
 
