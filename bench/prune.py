@@ -104,14 +104,7 @@ def run(args: argparse.Namespace) -> str:
 
     server = motoserver.LambdaMotoServer()
     server.start()
-    os.environ.update(
-        AWS_ENDPOINT_URL=server.url,
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION=REGION,
-        AWS_CONFIG_FILE="/nonexistent",
-        AWS_SHARED_CREDENTIALS_FILE="/nonexistent",
-    )
+    os.environ.update(motoserver.fake_aws_env(server.url, REGION))
     from builder import accounts, aws
     from builder.cleanup import plan, runner
     from builder.cleanup.brake import Brake

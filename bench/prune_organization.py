@@ -130,14 +130,7 @@ def run(args: argparse.Namespace) -> str:
     server: motoserver.ServerProcess | InProcess = (
         InProcess(motoserver) if args.server_in_process else motoserver.ServerProcess()
     )
-    os.environ.update(
-        AWS_ENDPOINT_URL=server.url,
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION=HOME,
-        AWS_CONFIG_FILE="/nonexistent",
-        AWS_SHARED_CREDENTIALS_FILE="/nonexistent",
-    )
+    os.environ.update(motoserver.fake_aws_env(server.url, HOME))
     from builder import accounts, aws
     from builder.cleanup import runner
     from builder.cleanup.policy import Policy

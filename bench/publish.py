@@ -20,11 +20,9 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -69,7 +67,7 @@ class Calls:
 
 
 def one_run(
-    server: Server, session: Any, layers: Any, regions: list[str], workers: int, rerun: bool
+    server: Any, session: Any, layers: Any, regions: list[str], workers: int, rerun: bool
 ) -> tuple[float, Calls]:
     """Publish to `regions` with `workers` threads on an emptied server; the seconds it took.
 
@@ -81,6 +79,7 @@ def one_run(
     from builder.runtimes import limits
 
     server.reset()
+    os.environ["AWS_ENDPOINT_URL"] = server.url
     request = runner.Request(
         layers=layers,
         scope=accounts.Scope.of([None], regions, workers=workers, base_session=session),
@@ -109,45 +108,12 @@ def one_run(
     return seconds, calls
 
 
-class Server:
-    """The integration tests' moto server in a child process, answering after `latency` seconds."""
-
-    def __init__(self, latency: float) -> None:
-        script = REPO / "tests" / "support" / "motoserver.py"
-        self.latency = latency
-        self.process = subprocess.Popen(
-            [sys.executable, str(script), str(latency)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        self.url = self.process.stdout.readline().strip()
-
-    def reset(self) -> None:
-        """Forget every resource (moto's reset), and point boto3 at this server."""
-        os.environ["AWS_ENDPOINT_URL"] = self.url
-        request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
-        urllib.request.urlopen(request).read()
-
-    def stop(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        self.process.wait(timeout=30)
-
-
 def measure(args: argparse.Namespace) -> str:
     sys.path.insert(0, str(REPO / "tests"))  # the tests' support package, as pytest's pythonpath has it
-    from support import layerfiles
+    from support import layerfiles, motoserver
 
-    servers = {0.0: Server(0.0), args.latency: Server(args.latency)}
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_CONFIG_FILE="/nonexistent",
-        AWS_SHARED_CREDENTIALS_FILE="/nonexistent",
-    )
+    servers = {0.0: motoserver.ServerProcess(0.0), args.latency: motoserver.ServerProcess(args.latency)}
+    os.environ.update(motoserver.fake_aws_env(None, "us-east-1"))
     from builder.publish import local
 
     regions = REGIONS[: args.regions]

@@ -1198,10 +1198,29 @@ class ServerProcess:
         """CPU seconds (user + system) the server process has used."""
         return float(self.command("cpu")["cpu"])
 
+    def reset(self) -> None:
+        """Forget every resource (moto's own reset endpoint)."""
+        import urllib.request
+
+        urllib.request.urlopen(urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")).read()
+
     def stop(self) -> None:
         assert self.proc.stdin is not None
         self.proc.stdin.close()
         self.proc.wait(timeout=30)
+
+
+def fake_aws_env(url: str | None, region: str) -> dict[str, str]:
+    """The environment that points boto3 at a server at `url` (None: leave the endpoint alone) with
+    dummy credentials and no user configuration."""
+    env = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": region,
+        "AWS_CONFIG_FILE": "/nonexistent",
+        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+    }
+    return env if url is None else {"AWS_ENDPOINT_URL": url, **env}
 
 
 if __name__ == "__main__":
