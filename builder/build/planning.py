@@ -88,12 +88,20 @@ def _sweep(ctx: BuildContext, files: Sequence[minimizer.FileEntry]) -> sweep.Swe
 
 def plan_every_rule(ctx: BuildContext, files: Sequence[minimizer.FileEntry]) -> minimizer.Plan:
     """Every rule, no evidence: the smallest layer the rules can make (known right after the install)."""
+    return _plan(ctx, files, minimizer.Evidence())
+
+
+def _plan(
+    ctx: BuildContext, files: Sequence[minimizer.FileEntry], known: minimizer.Evidence
+) -> minimizer.Plan:
+    """The recipe's minimize plan of `files`, with what is known to be read kept."""
     return minimizer.plan(
         files,
         rules=minimizer.default_rules(),
         config=ctx.recipe.minimize,
         requested=ctx.recipe.requirement_names,
         strip_available=ctx.strip_tool is not None,
+        evidence=known,
     )
 
 
@@ -120,23 +128,12 @@ def check_fits(ctx: BuildContext, plan: minimizer.Plan, *, stage: str) -> fit.Es
 
 def make_plan(ctx: BuildContext, full: FullInstall, files: Sequence[minimizer.FileEntry]) -> minimizer.Plan:
     """Plan once to learn what heuristic rules would remove, look for those names in code, plan again."""
-    rules = minimizer.default_rules()
-
-    def planned(known: minimizer.Evidence) -> minimizer.Plan:
-        return minimizer.plan(
-            files,
-            rules=rules,
-            config=ctx.recipe.minimize,
-            requested=ctx.recipe.requirement_names,
-            strip_available=ctx.strip_tool is not None,
-            evidence=known,
-        )
-
     seen = minimizer.Evidence(used=full.touched, imported=full.imported)
-    first = planned(seen)
+    first = _plan(ctx, files, seen)
     removed = [d.path for d in first.by_action(minimizer.REMOVE)]
-    named = evidence.named_in_code(ctx.site, files, first.heuristic_candidates(rules), removed)
-    return planned(dataclasses.replace(seen, named=named)) if named else first
+    candidates = first.heuristic_candidates(minimizer.default_rules())
+    named = evidence.named_in_code(ctx.site, files, candidates, removed)
+    return _plan(ctx, files, dataclasses.replace(seen, named=named)) if named else first
 
 
 def apply_plan(ctx: BuildContext, plan: minimizer.Plan) -> Minimized:
