@@ -19,11 +19,13 @@ def stop_on_interrupt(stop: threading.Event, first: str, again: str | None = Non
     around a prompt, where Ctrl-C must end the question at once (see builder/prompt.py)."""
 
     def on_interrupt(signum: int, frame: FrameType | None) -> None:
-        if not stop.is_set():
+        # Stop first, then say so: once the message is out, no new call starts.
+        repeated = stop.is_set()
+        stop.set()
+        if not repeated:
             err_console.print(first)
         elif again is not None:
             err_console.print(again)
-        stop.set()
 
     if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
         yield

@@ -189,12 +189,18 @@ class Fault:
 
 @dataclass
 class Delay:
-    """Hold matching requests for `seconds` before moto handles them; `arrived` is set by the first."""
+    """Hold matching requests for `seconds`, or until `release()`, before moto handles them;
+    `arrived` is set by the first."""
 
     match: Callable[[Request], bool]
     seconds: float
     seen: int = 0
     arrived: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def release(self) -> None:
+        """Answer the requests held now and let later ones through at once."""
+        self.released.set()
 
 
 @dataclass
@@ -280,7 +286,7 @@ class LambdaExtensions:
                 with self.lock:
                     delay.seen += 1
                 delay.arrived.set()
-                time.sleep(delay.seconds)
+                delay.released.wait(delay.seconds)
         if request.method != "GET":
             self.snapshots.clear()
         with self.lock:

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.aws
 
 REGION = "us-east-1"
 PRUNE = ("prune", "--region", REGION, "--keep", "1")
+STOPPING = "stopping: no new call starts"  # printed once Ctrl-C has been handled
 
 
 def planned(report: dict[str, Any]) -> set[tuple[str, str, str]]:
@@ -55,11 +56,13 @@ def test_ctrl_c_cancels_pending_deletes_lets_those_in_flight_finish_and_a_rerun_
             sent.append(f"{r.path.split('/')[-1]}:{r.param('Qualifier')}") if r.method == "DELETE" else None
         )
     )
-    slow = server.delay(lambda r: r.method == "DELETE", seconds=5)
+    slow = server.delay(lambda r: r.method == "DELETE", seconds=120)
 
     run = cli_process(*PRUNE, "--apply", "--yes")
     assert slow.arrived.wait(timeout=120), "no delete was ever sent"
     run.interrupt()  # while the first deletes are held by the server
+    run.wait_for(STOPPING)  # however slowly the signal was handled, no new call starts from here
+    slow.release()
     code, out, err = run.finish()
 
     assert code == 130, out + err
@@ -86,10 +89,12 @@ def test_ctrl_c_while_reading_deletes_nothing_and_says_so(cli_process, seed, ser
     for i in range(6):
         seed.function(f"fn{i}", 3)
     before = seed.versions()
-    slow = server.delay(lambda r: r.path.endswith("/aliases"), seconds=5)
+    slow = server.delay(lambda r: r.path.endswith("/aliases"), seconds=120)
     run = cli_process(*PRUNE, "--apply", "--yes")
     assert slow.arrived.wait(timeout=120)
     run.interrupt()
+    run.wait_for(STOPPING)
+    slow.release()
     code, out, err = run.finish()
     assert code == 130, out + err
     assert "interrupted while reading the account: nothing was deleted" in err

@@ -90,12 +90,15 @@ def test_ctrl_c_in_the_middle_restores_and_cleans_up(
 ):
     server.delay(lambda r: r.path.endswith("/invocations"), 0.3)
     # 512 MB is version 4: once its first call is in flight, Ctrl-C
-    in_flight = server.delay(lambda r: r.path.endswith("/invocations") and r.param("Qualifier") == "4", 1.0)
+    in_flight = server.delay(lambda r: r.path.endswith("/invocations") and r.param("Qualifier") == "4", 120)
     process = cli_process(
         "tune", "--function", NAME, "--region", "us-east-1", "--memory", "256,512,1024", "--runs", "3"
     )
     assert in_flight.arrived.wait(60)
     process.interrupt()
+    # Held until tune says it stopped, so the run cannot reach 1024 MB however slowly Ctrl-C lands.
+    process.wait_for("stopping: finishing calls in flight")
+    in_flight.release()
     code, _, stderr = process.finish()
     assert code == 130, stderr
     assert "interrupted" in stderr and "memory restored to 128 MB" in stderr
