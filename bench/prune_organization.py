@@ -207,10 +207,10 @@ def run(args: argparse.Namespace) -> str:
 
     # Fewest calls per member account region: GetAccountSettings, ListFunctions pages (50 per page),
     # ListEventSourceMappings, ListLayers (nothing to delete: no per-function reads); per account one
-    # AssumeRole and one GetCallerIdentity.
+    # AssumeRole (which proves the role; the account is the one in its ARN).
     pages = max(1, math.ceil(args.functions / 50))
     per_region = 1 + pages + 1 + 1
-    minimum = 2 + per_region * len(regions)
+    minimum = 1 + per_region * len(regions)
     member_calls = [sum(n for (acct, _), n in org_calls.items() if acct == account) for account in ids]
     # AssumeRole is signed by the caller (the management account): count those separately.
     assumes = org_calls.get((MANAGEMENT, "sts"), 0)
@@ -259,7 +259,7 @@ def run(args: argparse.Namespace) -> str:
             table,
             "",
             f"Calls per member account (the management account's AssumeRole calls included): {per_account:.1f}"
-            f" against the fewest needed, {minimum} (AssumeRole, GetCallerIdentity, and per region"
+            f" against the fewest needed, {minimum} (AssumeRole, and per region"
             f" GetAccountSettings, {pages} ListFunctions pages,"
             f" ListEventSourceMappings, ListLayers): {per_account / minimum:.2f}x. One account after another made"
             f" {sum(sequential_calls.values()) / len(ids):.1f} requests per account.",
@@ -302,13 +302,13 @@ def _row(name: str, m: Measured, baseline: Measured) -> list[str]:
 def _ceiling(
     latency: float, accounts: int, regions: int, pages: int, workers: int, open_workers: int
 ) -> float:
-    """The speed-up if only the latency took time. One account after another: open (AssumeRole,
-    GetCallerIdentity), then its regions at once, each a chain of 3 + `pages` calls. Together: every
+    """The speed-up if only the latency took time. One account after another: open (AssumeRole),
+    then its regions at once, each a chain of 3 + `pages` calls. Together: every
     account region's chain with `workers` at once (opening overlaps), bounded below by one account's
     opening plus one chain."""
     chain = (3 + pages) * latency
-    one_by_one = accounts * (2 * latency + chain * math.ceil(regions / workers))
-    together = max(math.ceil(accounts * regions / workers) * chain, 2 * latency + chain)
+    one_by_one = accounts * (latency + chain * math.ceil(regions / workers))
+    together = max(math.ceil(accounts * regions / workers) * chain, latency + chain)
     return one_by_one / together
 
 

@@ -3,8 +3,8 @@
 Every account-wide command (publish, storage, prune, the scheduled job) hands `run` a `Scope` (which
 accounts, which regions, how many at once) and a function for one account region. The runner
 
-- opens the accounts a few at a time (`Scope.open_workers`): a role assumed through STS, or the
-  default credentials, each proved with one sts:GetCallerIdentity;
+- opens the accounts a few at a time (`Scope.open_workers`): a role, proved by assuming it through
+  STS (one sts:AssumeRole), or the default credentials, proved with one sts:GetCallerIdentity;
 - runs the function in every region of every account that opened, up to `Scope.workers` at once,
   starting as soon as its account is open;
 - returns one `Outcome` per account region, in the order the scope lists them: the function's
@@ -57,19 +57,41 @@ def quiet(label: str, state: str, detail: str | None) -> None:
 
 @dataclass(frozen=True, kw_only=True)
 class Context:
-    """What reaching an account needs: client options, the credentials to start from (None: a new
-    session of `profile`, or of the default chain, each time) and the region STS (or Organizations)
-    is called in."""
+    """What reaching an account needs: client options, the credentials to start from (None: a
+    session of `profile`, or of the default chain, made at first use) and the region STS (or
+    Organizations) is called in. One per run: every account of the run shares its session and its
+    STS client, since making a session or a client costs milliseconds of CPU each, and over an
+    organization that CPU, not the network, set the pace (bench/prune_organization.py)."""
 
     options: aws.AwsOptions
     base_session: Any
     region: str
     profile: str | None = None
+    _made: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     def base(self) -> Any:
-        """The credentials every account is reached from: the given session, else a new one of
+        """The credentials every account is reached from: the given session, else one of
         `profile` (or of the default chain)."""
-        return self.base_session or aws.base_session(self.profile)
+        if self.base_session is not None:
+            return self.base_session
+        with self._lock:
+            if "base" not in self._made:
+                self._made["base"] = aws.base_session(self.profile)
+            return self._made["base"]
+
+    def sts(self) -> Any:
+        """The STS client every role of the run is assumed through."""
+        base = self.base()
+        with self._lock:
+            if "sts" not in self._made:
+                self._made["sts"] = aws.sts_client(base, self.region, self.options)
+            return self._made["sts"]
+
+    def open(self, role_arn: str | None) -> aws.Account:
+        """The account reached by assuming `role_arn`, or with the base credentials (None)."""
+        sts = self.sts() if role_arn else None
+        return aws.open_account(role_arn, self.region, self.options, self.base(), sts)
 
 
 class AccountAccess(Protocol):
@@ -129,7 +151,7 @@ class Role:
         return (self,)
 
     def open(self, context: Context) -> aws.Account:
-        return aws.open_account(self.role_arn, context.region, context.options, context.base())
+        return context.open(self.role_arn)
 
 
 @dataclass(frozen=True)
@@ -184,7 +206,7 @@ class Member:
         return f"{self.account_id} ({self.name})" if self.name else self.account_id
 
     def open(self, context: Context) -> aws.Account:
-        return aws.open_account(self.role_arn, context.region, context.options, context.base())
+        return context.open(self.role_arn)
 
 
 @dataclass(frozen=True)
@@ -213,7 +235,7 @@ class Organization:
         return "organization" + (f" ({', '.join(self.ous)})" if self.ous else "")
 
     def accounts(self, context: Context) -> Sequence[AccountAccess]:
-        caller = aws.open_account(None, context.region, context.options, context.base())
+        caller = context.open(None)
         org = aws.client(caller, "organizations", context.region, context.options)
         partition = self.partition or caller.session.get_partition_for_region(context.region)
         try:
@@ -307,9 +329,8 @@ class Scope:
     accounts: tuple[AccountSource, ...]
     regions: RegionSource
     options: aws.AwsOptions = field(default_factory=aws.AwsOptions)
-    # The credentials chain to start from; None: a new session per account, of `profile` (the
-    # AWS config's named profile, --profile) or the default chain. A long-lived caller passes one
-    # session so botocore loads each service's model once.
+    # The credentials chain to start from; None: a session of `profile` (the AWS config's named
+    # profile, --profile) or of the default chain, made once per run.
     base_session: Any = None
     profile: str | None = None
     workers: int = DEFAULT_WORKERS

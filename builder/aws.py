@@ -196,18 +196,27 @@ def _core_session(profile: str | None = None) -> botocore.session.Session:
     return core
 
 
-def assume_role(base: boto3.Session, role_arn: str, region: str, options: AwsOptions) -> boto3.Session:
+def assume_role(
+    base: boto3.Session, role_arn: str, region: str, options: AwsOptions, sts: Any = None
+) -> boto3.Session:
     """A session whose credentials come from assuming role_arn, refreshed before they expire.
 
-    STS is called in `region` (regional endpoint, right partition) rather than the global one.
+    STS is called in `region` (regional endpoint, right partition) rather than the global one,
+    through `sts` when given (a client of `base` in `region`, shared by every role a run assumes)
+    or a client made for each assumption.
     """
     source = base.get_credentials()
     if source is None:
         raise _no_credentials()
+    # botocore's fetcher asks for a client signed with the source credentials it froze; a shared
+    # client of `base` signs with those same credentials, kept fresh by base's own provider.
+    creator = (
+        (lambda *_, **__: sts)
+        if sts is not None
+        else functools.partial(_locked_client, base, region_name=region, config=client_config(options))
+    )
     fetcher = AssumeRoleCredentialFetcher(
-        client_creator=functools.partial(
-            _locked_client, base, region_name=region, config=client_config(options)
-        ),
+        client_creator=creator,
         source_credentials=source,
         role_arn=validate_role_arn(role_arn),
         extra_args={"RoleSessionName": options.role_session_name},
@@ -222,33 +231,43 @@ def assume_role(base: boto3.Session, role_arn: str, region: str, options: AwsOpt
     return boto3.Session(botocore_session=core)
 
 
+def sts_client(base: boto3.Session, region: str, options: AwsOptions) -> Any:
+    """An STS client of `base` in `region`."""
+    return _locked_client(base, "sts", region_name=region, config=client_config(options))
+
+
 def open_account(
     role_arn: str | None,
     region: str,
     options: AwsOptions,
     base: boto3.Session | None = None,
+    sts: Any = None,
 ) -> Account:
-    """Resolve credentials (assuming role_arn if given) and find out which account they belong to.
+    """Resolve credentials (assuming role_arn if given, through `sts` if given: see assume_role)
+    and find out which account they belong to, before any planning starts.
 
-    One sts:GetCallerIdentity call: it needs no permission, proves the credentials work before any
-    planning starts and names the account in every report.
+    An assumed role is proved by assuming it (one sts:AssumeRole), and its account is the one in
+    the role's ARN. The default credentials are proved with one sts:GetCallerIdentity, which
+    needs no permission and names their account.
     """
     base = base or base_session()
-    session = assume_role(base, role_arn, region, options) if role_arn else base
-    sts = _locked_client(session, "sts", region_name=region, config=client_config(options))
+    target = f"assume {role_arn}" if role_arn else "use the configured credentials"
     try:
-        identity = sts.get_caller_identity()
+        if role_arn:
+            session = assume_role(base, role_arn, region, options, sts)
+            session.get_credentials().get_frozen_credentials()  # assumes the role now
+            return Account(session=session, role_arn=role_arn, account_id=role_arn.split(":")[4])
+        identity = sts_client(base, region, options).get_caller_identity()
     except (NoCredentialsError, NoRegionError) as exc:
         raise _no_credentials() from exc
     except ClientError as exc:
-        target = f"assume {role_arn}" if role_arn else "use the configured credentials"
         raise AwsError(
             f"could not {target}: {describe(exc)}",
             hint="check the credentials and that the role trusts them (sts:AssumeRole)",
         ) from exc
     except BotoCoreError as exc:
         raise AwsError(f"could not reach AWS STS: {exc}", hint="check the network and endpoint") from exc
-    return Account(session=session, role_arn=role_arn, account_id=str(identity["Account"]))
+    return Account(session=base, role_arn=None, account_id=str(identity["Account"]))
 
 
 def client(account: Account, service: str, region: str, options: AwsOptions) -> Any:
