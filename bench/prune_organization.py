@@ -44,7 +44,7 @@ def main() -> None:
     parser.add_argument("--functions", type=int, default=100)
     parser.add_argument("--latency", type=float, default=0.1, help="seconds added to every request")
     parser.add_argument(
-        "--workers", type=int, default=None, help="account regions at once (default: the tool's)"
+        "--workers", type=int, default=None, help="account regions at once (default: prune's)"
     )
     parser.add_argument("--open-workers", type=int, default=None, help="accounts opened at once")
     parser.add_argument(
@@ -159,7 +159,7 @@ def run(args: argparse.Namespace) -> str:
     policy = Policy()
     now = dt.datetime.now(dt.timezone.utc)
     quiet = lambda _: None  # noqa: E731
-    workers = args.workers if args.workers is not None else accounts.DEFAULT_WORKERS
+    workers = args.workers if args.workers is not None else runner.SCOPE_WORKERS
     open_workers = args.open_workers if args.open_workers is not None else accounts.DEFAULT_OPEN_WORKERS
 
     def measure(scopes: list[accounts.Scope]) -> tuple[Measured, list[runner.Run]]:

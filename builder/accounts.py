@@ -194,19 +194,38 @@ def validate_ou(ou: str) -> str:
 
 @dataclass(frozen=True)
 class Member:
-    """One account of an organization: the role to assume in it, or None for the account the
-    command runs in (the management or delegated administrator account), opened as it is."""
+    """One account of an organization, reached by assuming a role in it."""
 
     account_id: str
     name: str
-    role_arn: str | None
+    role_arn: str
 
     @property
     def label(self) -> str:
-        return f"{self.account_id} ({self.name})" if self.name else self.account_id
+        return _member_label(self.account_id, self.name)
 
     def open(self, context: Context) -> aws.Account:
         return context.open(self.role_arn)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The organization's account the command runs in (the management or delegated administrator
+    account): already opened, with its own credentials, to list the organization."""
+
+    account: aws.Account
+    name: str
+
+    @property
+    def label(self) -> str:
+        return _member_label(self.account.account_id, self.name)
+
+    def open(self, context: Context) -> aws.Account:
+        return self.account
+
+
+def _member_label(account_id: str, name: str) -> str:
+    return f"{account_id} ({name})" if name else account_id
 
 
 @dataclass(frozen=True)
@@ -247,10 +266,13 @@ class Organization:
         for account in sorted(found, key=lambda a: str(a["Id"])):
             if not _active(account):
                 continue
-            account_id = str(account["Id"])
-            own = account_id == caller.account_id
-            role = None if own else f"arn:{partition}:iam::{account_id}:role/{self.role_name}"
-            members.append(Member(account_id, str(account.get("Name") or ""), role))
+            account_id, name = str(account["Id"]), str(account.get("Name") or "")
+            if account_id == caller.account_id:
+                members.append(Caller(caller, name))
+            else:
+                members.append(
+                    Member(account_id, name, f"arn:{partition}:iam::{account_id}:role/{self.role_name}")
+                )
         return members
 
     def _list(self, org: Any) -> list[dict[str, Any]]:

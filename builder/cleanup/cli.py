@@ -300,7 +300,9 @@ def _request(
             raise ConfigError("--ou and --role-name go with --organization", hint="add --organization")
         names = aws.regions_or_default(regions, session, os.environ.get("AWS_REGION"))
         role_arns: list[str | None] = [aws.validate_role_arn(arn) for arn in where.roles or ()] or [None]
-        scope = accounts.Scope.of(role_arns, names, options=options, profile=where.profile)
+        scope = accounts.Scope.of(
+            role_arns, names, options=options, profile=where.profile, workers=runner.SCOPE_WORKERS
+        )
         return runner.Request(scope=scope, policy=policy, storage=storage, top=top)
     if where.roles:
         raise ConfigError(
@@ -317,7 +319,13 @@ def _request(
     region_source: accounts.RegionSource = (
         accounts.Regions(tuple(aws.validate_regions(regions))) if regions else accounts.EnabledRegions(home)
     )
-    scope = accounts.Scope(accounts=(source,), regions=region_source, options=options, profile=where.profile)
+    scope = accounts.Scope(
+        accounts=(source,),
+        regions=region_source,
+        options=options,
+        profile=where.profile,
+        workers=runner.SCOPE_WORKERS,
+    )
     return runner.Request(scope=scope, policy=policy, storage=storage, top=top)
 
 

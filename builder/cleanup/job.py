@@ -127,7 +127,7 @@ def request_from(env: Mapping[str, str]) -> tuple[runner.Request, bool]:
     roles: list[str | None] = list(split_list([env.get("PRUNE_ROLE_ARNS", "")])) or [None]
     attempts = _int(env, "PRUNE_MAX_ATTEMPTS")
     options = aws.AwsOptions(max_attempts=aws.DEFAULT_MAX_ATTEMPTS if attempts is None else attempts)
-    scope = accounts.Scope.of(roles, regions, options=options)
+    scope = accounts.Scope.of(roles, regions, options=options, workers=runner.SCOPE_WORKERS)
     return runner.Request(scope=scope, policy=policy), _bool(env, "PRUNE_APPLY")
 
 

@@ -54,6 +54,12 @@ class RegionPrune:
 
 Run = accounts.Outcome[RegionPrune]
 
+# Account regions planned, then applied, at once: twice the runner's default. A region's plan is a
+# chain of a few calls that mostly wait on AWS, and each account region has rate limits of its own;
+# over an organization, 32 at once instead of 16 took bench/prune_organization.py from 3.8x to
+# 5.4x faster than one account after another.
+SCOPE_WORKERS = 32
+
 
 @dataclass(frozen=True, kw_only=True)
 class Request:

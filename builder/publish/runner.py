@@ -26,7 +26,6 @@ from builder.publish.plan import LayerPlan, Options, needs_bucket, needs_publish
 
 # Reports a region's progress: (account region label, phase, fraction done or None).
 Progress = Callable[[str, str, float | None], None]
-DEFAULT_WORKERS = accounts.DEFAULT_WORKERS
 
 
 @dataclass(frozen=True, kw_only=True)

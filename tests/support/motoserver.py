@@ -525,7 +525,9 @@ class LambdaExtensions:
 
     def _account_settings(self, request: Request) -> dict[str, Any]:
         backend = lambda_backends[request.account][request.region]
-        functions = [fn for group in _function_groups(backend) for fn in (group["latest"], *group["versions"])]
+        functions = [
+            fn for group in _function_groups(backend) for fn in (group["latest"], *group["versions"])
+        ]
         layers = [lv for layer in backend._layers._layers.values() for lv in layer.layer_versions.values()]
         used = sum(int(fn.code_size) for fn in functions if fn) + sum(int(lv.code_size) for lv in layers)
         limit = self.limits.get((request.account, request.region), DEFAULT_LIMIT)

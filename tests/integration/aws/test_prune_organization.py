@@ -107,3 +107,17 @@ def test_an_account_outside_any_organization_is_told_so(cli, server):
     result = cli("storage", "--organization", "--region", REGION)
     assert result.exit_code == 9
     assert "is not in an AWS Organization" in result.output
+
+
+def test_each_member_is_opened_with_one_assume_role_through_one_sts_client(organization, cli, server):
+    server.ext.calls.clear()
+    result = cli("storage", "--organization", "--region", REGION, "--json")
+    assert result.exit_code == 9, result.output  # the locked account
+    ids = organization["ids"]
+    management = organization["management"].account
+    sts = {account: n for (account, service), n in server.ext.calls.items() if service == "sts"}
+    # The caller proves its own credentials once; each member's role is proved by assuming it
+    # (the locked one's AssumeRole is refused), and no member is asked who it is.
+    assert sts == {management: 1 + len(ids)}
+    lam = {account for (account, service), n in server.ext.calls.items() if service == "lambda"}
+    assert lam == {management, ids["team-a"], ids["team-b"]}
