@@ -202,6 +202,13 @@ class Delay:
         """Answer the requests held now and let later ones through at once."""
         self.released.set()
 
+    def wait_seen(self, count: int, timeout: float) -> bool:
+        """Until `count` matching requests have arrived (False if they did not in time)."""
+        deadline = time.monotonic() + timeout
+        while self.seen < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.seen >= count
+
 
 @dataclass
 class LambdaExtensions:

@@ -97,10 +97,14 @@ def test_a_lost_answer_is_shown_as_a_warning_with_the_arn(cli, proxy, seed, smal
 def test_two_runs_publishing_the_same_layer_at_once_make_one_version(
     cli_process, proxy, seed, server, layers
 ):
-    # Both requests are held by the server for a while, so they are surely in flight together.
-    held = server.delay(lambda r: r.method == "POST" and r.path.rstrip("/").endswith(f"{NAME}/versions"), 1.5)
-    runs = [cli_process(*args(layers, read_timeout="30"), "--json") for _ in range(2)]
+    # The server holds the first request until the second has arrived too, so both are surely in
+    # flight together however slowly either process starts.
+    held = server.delay(lambda r: r.method == "POST" and r.path.rstrip("/").endswith(f"{NAME}/versions"), 120)
+    runs = [cli_process(*args(layers, read_timeout="150"), "--json") for _ in range(2)]
+    together = held.wait_seen(2, timeout=120)
+    held.release()
     results = [run.finish(timeout=180) for run in runs]
+    assert together, results
     assert [code for code, _, _ in results] == [0, 0], results
     assert held.seen == 2  # both runs did publish
     outcomes = [json.loads(out)["regions"][0]["layers"][0] for _, out, _ in results]
