@@ -221,7 +221,7 @@ def assume_role(
     """
     source = base.get_credentials()
     if source is None:
-        raise _no_credentials()
+        raise no_credentials()
     # botocore's fetcher asks for a client signed with the source credentials it froze; a shared
     # client of `base` signs with those same credentials, kept fresh by base's own provider.
     creator = (
@@ -273,7 +273,7 @@ def open_account(
             return Account(session=session, role_arn=role_arn, account_id=role_arn.split(":")[4])
         identity = sts_client(base, region, options).get_caller_identity()
     except (NoCredentialsError, NoRegionError) as exc:
-        raise _no_credentials() from exc
+        raise no_credentials() from exc
     except ClientError as exc:
         raise AwsError(
             f"could not {target}: {describe(exc)}",
@@ -343,7 +343,7 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _no_credentials() -> AwsError:
+def no_credentials() -> AwsError:
     return AwsError(
         "no AWS credentials found",
         hint="configure credentials (aws configure, AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)",

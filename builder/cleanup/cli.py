@@ -246,10 +246,14 @@ def job_stackset(
         Path("build/cleanup-stackset.json"), "--output", "-o", help="Where to write the template."
     ),
     deploy: bool = typer.Option(False, "--deploy", help="Make the calls instead of printing them."),
+    profile: str | None = ProfileOpt,
+    max_attempts: int = AttemptsOpt,
 ) -> None:
     """A StackSet template that deploys the scheduled job to every account of the OUs, and the commands."""
+    options = aws.AwsOptions(max_attempts=max_attempts)
+    session = aws.base_session(profile)
     regions = tuple(aws.validate_regions(split_list(region)))
-    partition = stackset.regions_partition(regions, aws.base_session().get_partition_for_region)
+    partition = stackset.regions_partition(regions, session.get_partition_for_region)
     request = stackset.StackSetRequest(
         ous=tuple(accounts.validate_ou(o) for o in split_list(ou)),
         regions=regions,
@@ -267,7 +271,7 @@ def job_stackset(
     zip_path, _ = job.package(output.with_name("cleanup-job.zip"))
     err_console.print(f"wrote {output} and {zip_path}")
     if deploy:
-        stackset.deploy(aws.base_session(), request, body, zip_path.read_bytes(), _progress)
+        stackset.deploy(session, aws.client_config(options), request, body, zip_path.read_bytes(), _progress)
         return
     console.out("\n".join(stackset.commands(request, str(output), str(zip_path))), highlight=False)
 

@@ -24,10 +24,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
 from builder import aws
 from builder.cleanup import iampolicy
 from builder.cleanup.job import HANDLER
-from builder.errors import ConfigError
+from builder.errors import AwsError, ConfigError
 
 BUCKET = re.compile(r"(?!xn--)(?!.*-s3alias$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 DEFAULT_NAME = "layer-builder-cleanup"
@@ -288,16 +290,33 @@ def _flag(value: bool) -> str:
 
 
 def deploy(
-    session: Any, request: StackSetRequest, template_body: str, zip_bytes: bytes, log: Any
+    session: Any, config: Any, request: StackSetRequest, template_body: str, zip_bytes: bytes, log: Any
 ) -> dict[str, str]:
-    """Make the calls `commands` prints: stage the code, create the stack set and its instances."""
-    org_id = str(
-        session.client("organizations", region_name=request.regions[0]).describe_organization()[
-            "Organization"
-        ]["Id"]
-    )
+    """Make the calls `commands` prints: stage the code, create the stack set and its instances.
+    Every client is made with `config` (botocore's Config: retries, timeouts). A call AWS refuses
+    ends it with an AwsError naming the step; what was done before stays (staging again is
+    harmless, and an existing stack set is named in AWS's answer)."""
+    try:
+        return _deploy(session, config, request, template_body, zip_bytes, log)
+    except NoCredentialsError as exc:
+        raise aws.no_credentials() from exc
+    except (ClientError, BotoCoreError) as exc:
+        raise AwsError(
+            f"could not deploy the stack set {request.name}: {aws.describe(exc)}",
+            hint="check the caller's permissions (layer-builder iam-policy stackset) and run again",
+        ) from exc
+
+
+def _deploy(
+    session: Any, config: Any, request: StackSetRequest, template_body: str, zip_bytes: bytes, log: Any
+) -> dict[str, str]:
+
+    def client(service: str, region: str) -> Any:
+        return session.client(service, region_name=region, config=config)
+
+    org_id = str(client("organizations", request.regions[0]).describe_organization()["Organization"]["Id"])
     for region in request.regions:
-        s3 = session.client("s3", region_name=region)
+        s3 = client("s3", region)
         bucket = request.code_bucket_in(region)
         aws.create_bucket_in(s3, bucket, region)
         s3.put_bucket_policy(
@@ -306,7 +325,7 @@ def deploy(
         s3.put_object(Bucket=bucket, Key=CODE_KEY, Body=zip_bytes)
         log(f"staged the job's code in s3://{bucket}/{CODE_KEY}")
     if request.report_bucket:
-        s3 = session.client("s3", region_name=request.regions[0])
+        s3 = client("s3", request.regions[0])
         aws.create_bucket_in(s3, request.report_bucket, request.regions[0])
         s3.put_bucket_ownership_controls(
             Bucket=request.report_bucket,
@@ -316,7 +335,7 @@ def deploy(
             Bucket=request.report_bucket,
             Policy=json.dumps(report_bucket_policy(request.report_bucket, request.partition, org_id)),
         )
-    cfn = session.client("cloudformation", region_name=request.regions[0])
+    cfn = client("cloudformation", request.regions[0])
     created = cfn.create_stack_set(
         StackSetName=request.name,
         TemplateBody=template_body,

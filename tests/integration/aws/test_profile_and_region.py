@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from support import layerfiles
 from support import layerzips as zips
@@ -80,3 +81,23 @@ def test_an_unknown_profile_is_refused_with_did_you_mean(cli, profile_dev):
     result = cli("storage", "--profile", "dve")
     assert result.exit_code == 2
     assert "unknown AWS profile 'dve' (did you mean 'dev'?)" in " ".join(result.stderr.split())
+
+
+def test_job_stackset_deploys_with_the_profile(cli, profile_dev, server, tmp_path: Path):
+    org = boto3.client(
+        "organizations",
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id="devkey",
+        aws_secret_access_key="devsecret",
+    )
+    org.create_organization(FeatureSet="ALL")
+    root = org.list_roots()["Roots"][0]["Id"]
+    args = ("job", "stackset", "--ou", root, "--region", "eu-central-1", "-o", str(tmp_path / "t.json"))
+    without = cli(*args, "--deploy")
+    assert without.exit_code == 9, without.output
+    assert "error: no AWS credentials found" in without.stderr and "Traceback" not in without.output
+    assert cli(*args, "--deploy", "--profile", "dve").exit_code == 2
+    result = cli(*args, "--deploy", "--profile", "dev", "--max-attempts", "2")
+    assert result.exit_code == 0, result.output
+    assert "created stack set layer-builder-cleanup" in result.stderr
