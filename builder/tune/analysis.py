@@ -10,6 +10,7 @@ could not give its full CPU share, that ran out of memory or whose every call fa
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Literal
 
 from builder.errors import ConfigError
@@ -45,13 +46,8 @@ def price_rows(measurements: Sequence[Measurement], prices: Prices, arch: str) -
     cheapest = min(candidates, key=_cost_key).memory_mb
     fastest = min(candidates, key=_speed_key).memory_mb
     return tuple(
-        Row(
-            measurement=r.measurement,
-            init_ms=r.init_ms,
-            warm_median_ms=r.warm_median_ms,
-            warm_p90_ms=r.warm_p90_ms,
-            cost_per_invocation=r.cost_per_invocation,
-            cold_start_cost=r.cold_start_cost,
+        replace(
+            r,
             cheapest=r.comparable and r.memory_mb == cheapest,
             fastest=r.comparable and r.memory_mb == fastest,
         )
