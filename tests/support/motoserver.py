@@ -688,11 +688,11 @@ class LambdaExtensions:
         snapshot = (request.account, request.region, request.path, query)
         if request.param("Marker") and snapshot in self.snapshots:
             status, headers, body = self.snapshots[snapshot]
-        elif key == "Functions":
-            status, headers, body = "200 OK", [], _functions_listing(request)
-            self.snapshots[snapshot] = (status, headers, body)
         else:
-            status, headers, body = _call(self.app, environ)
+            if key == "Functions":
+                status, headers, body = "200 OK", [], _functions_listing(request)
+            else:
+                status, headers, body = _call(self.app, environ)
             self.snapshots[snapshot] = (status, headers, body)
         if not status.startswith("200"):
             start_response(status, headers)
